@@ -1,0 +1,38 @@
+# metabench: `make demo` and `make test` are all a fresh clone needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test bench venv clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip >/dev/null
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -e .
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(PY)
+	$(PIP) install -e ".[dev]"
+	touch $(STAMP) $@
+
+venv: $(STAMP)
+
+## demo: install, analyse the bundled runs with every method, write reports/
+demo: $(STAMP)
+	$(VENV)/bin/metabench analyze data/runs --method all --out reports --format html,md,tex,json
+
+## test: install with the dev extra and run the test suite
+test: $(DEVSTAMP)
+	$(PY) -m pytest -n 2 metabench tests
+
+## bench: speed and memory comparisons against peer libraries
+bench: $(DEVSTAMP)
+	$(PY) benchmarks/io.py
+
+clean:
+	rm -rf $(VENV) reports/*.html build *.egg-info

@@ -1,0 +1,202 @@
+"""The data overview: what was loaded, how complete it is, and each model's score with its interval."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import polars as pl
+
+from metabench.analysis.registry import AnalysisContext, register
+from metabench.analysis.variance import score_intervals
+from metabench.report import Chart, Section, Table, Text
+from metabench.runs import Runs, ScoreTable
+
+__all__ = ["overview", "coverage_frame"]
+
+MAX_HEATMAP_MODELS = 60
+
+
+def coverage_frame(runs: Runs) -> pl.DataFrame:
+    """Fraction of each benchmark's items that each system ran.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns ``system, benchmark, items_run, items, coverage`` for every
+        (system, benchmark) pair, zero where a system did not run a benchmark.
+
+    Examples
+    --------
+    >>> r = Runs({"model": ["a", "a", "b"], "benchmark": ["x"] * 3,
+    ...           "item": ["1", "2", "1"], "score": [1.0, 0.0, 1.0]})
+    >>> coverage_frame(r).select("system", "coverage").rows()
+    [('a', 1.0), ('b', 0.5)]
+    """
+    df = runs.frame.with_columns(runs._system_expr().alias("system"))
+    items = df.group_by("benchmark").agg(pl.col("item").n_unique().alias("items"))
+    ran = df.group_by("system", "benchmark").agg(pl.col("item").n_unique().alias("items_run"))
+    grid = (
+        pl.DataFrame({"system": list(runs.systems)})
+        .join(pl.DataFrame({"benchmark": list(runs.benchmarks)}), how="cross")
+        .join(ran, on=["system", "benchmark"], how="left")
+        .join(items, on="benchmark", how="left")
+        .with_columns(pl.col("items_run").fill_null(0))
+        .with_columns((pl.col("items_run") / pl.col("items")).alias("coverage"))
+    )
+    return grid.sort("benchmark", "system").select("system", "benchmark", "items_run", "items", "coverage")
+
+
+def _coverage_chart(cov: pl.DataFrame, row: str, col: str, title: str) -> alt.Chart:
+    n_rows = cov.get_column(row).n_unique()
+    n_cols = cov.get_column(col).n_unique()
+    return (
+        alt.Chart(cov.to_pandas())
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{col}:N", title=col, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+            y=alt.Y(f"{row}:N", title=row, axis=alt.Axis(labelLimit=220)),
+            color=alt.Color("coverage:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"), title="coverage"),
+            tooltip=[row, col, alt.Tooltip("coverage:Q", format=".1%")]
+            + ([alt.Tooltip("items_run:Q"), alt.Tooltip("items:Q")] if "items_run" in cov.columns else []),
+        )
+        .properties(title=title, width=max(160, 28 * n_cols), height=max(120, 14 * n_rows))
+    )
+
+
+def _interval_chart(scores: pl.DataFrame) -> alt.Chart:
+    base = alt.Chart(scores.to_pandas()).encode(
+        y=alt.Y("system:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
+    )
+    rules = base.mark_rule().encode(x=alt.X("ci_low:Q", title="mean score (95% CI)", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q")
+    points = base.mark_point(filled=True, size=40).encode(
+        x="mean:Q",
+        tooltip=["system", "benchmark", alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
+                 alt.Tooltip("ci_high:Q", format=".3f"), "n_items", "interval"],
+    )
+    n_sys = scores.get_column("system").n_unique()
+    return (
+        alt.layer(rules, points, data=scores.to_pandas())
+        .properties(width=220, height=max(80, 13 * n_sys))
+        .facet(facet=alt.Facet("benchmark:N", title=None), columns=3)
+        .resolve_scale(y="independent")
+    )
+
+
+def _overview_runs(runs: Runs, ctx: AnalysisContext) -> list[Section]:
+    level = float(ctx.options.get("level", 0.95))
+    summary = runs.summary()
+    n_items = int(runs.frame.select(pl.struct("benchmark", "item").n_unique()).item())
+    seeds = runs.seeds
+    intro = (
+        f"{len(runs):,} scored rows: **{len(runs.systems)}** systems on **{len(runs.benchmarks)}** benchmarks "
+        f"({n_items:,} distinct items), {len(seeds)} seed(s)."
+    )
+    if runs.has_methods:
+        intro += " Systems are `model|method` where a prompting method is given."
+    if runs.has_steps:
+        intro += " Runs carry training steps; scores below use each model's last step."
+    sources = [s for s in runs.sources if s.rows]
+    if sources:
+        fmts: dict[str, int] = {}
+        for s in sources:
+            fmts[s.format] = fmts.get(s.format, 0) + 1
+        intro += " Read from " + ", ".join(f"{n} {f} file(s)" for f, n in sorted(fmts.items())) + "."
+    blocks: list = [Text(intro)]
+    blocks.append(
+        Table(
+            summary.rename({"systems": "systems", "mean_score": "mean score"}),
+            caption="Benchmarks: systems, items, rows, seeds, coverage of the systems × items grid, mean score.",
+            label="benchmarks",
+        )
+    )
+    cov = coverage_frame(runs)
+    systems = runs.systems
+    shown = cov
+    note = ""
+    if len(systems) > MAX_HEATMAP_MODELS:
+        top = cov.group_by("system").agg(pl.col("coverage").sum()).sort("coverage", descending=True).head(MAX_HEATMAP_MODELS)
+        shown = cov.filter(pl.col("system").is_in(top.get_column("system").implode()))
+        note = f" The {MAX_HEATMAP_MODELS} systems with the most coverage are shown of {len(systems)}."
+    blocks.append(
+        Chart(
+            _coverage_chart(shown, "system", "benchmark", "Coverage: share of each benchmark's items run"),
+            caption="Coverage heat-map, systems × benchmarks." + note,
+            name="coverage",
+        )
+    )
+    scores = score_intervals(runs, level)
+    kinds = set(scores.get_column("interval").to_list())
+    why = []
+    if "wilson" in kinds:
+        why.append("Wilson score intervals where every item score is 0 or 1 (they keep their coverage for small n and for scores near 0 or 1)")
+    if "t" in kinds:
+        why.append("Student-t intervals over items where scores are partial credit or averaged over seeds")
+    blocks.append(
+        Text(
+            f"Mean score per system and benchmark with {level:.0%} confidence intervals over items: "
+            + "; ".join(why)
+            + ". Seeds are averaged per item first, so the interval reflects item sampling only; "
+            "clustered and seed-aware intervals are in the significance analysis."
+        )
+    )
+    table = scores.select("benchmark", "system", "n_items", "mean", "ci_low", "ci_high", "interval")
+    blocks.append(Table(table, caption=f"Per-system mean score with {level:.0%} CI.", label="scores"))
+    blocks.append(Chart(_interval_chart(scores), caption=f"Mean score with {level:.0%} CI, by benchmark.", name="scores"))
+    return [Section("Data overview", blocks, key="overview")]
+
+
+def _overview_scores(table: ScoreTable, ctx: AnalysisContext) -> list[Section]:
+    obs = table.observed
+    per_bench = pl.DataFrame(
+        {
+            "benchmark": list(table.benchmarks),
+            "models": obs.sum(axis=0).astype(np.int64),
+            "scale": [table.scales[b] for b in table.benchmarks],
+            "lower_is_better": [b in table.lower_is_better for b in table.benchmarks],
+            "min": np.where(obs.any(axis=0), np.nanmin(np.where(obs, table.values, np.inf), axis=0), np.nan),
+            "max": np.where(obs.any(axis=0), np.nanmax(np.where(obs, table.values, -np.inf), axis=0), np.nan),
+        }
+    )
+    intro = (
+        f"A leaderboard table of **{len(table.models)}** models × **{len(table.benchmarks)}** benchmark columns, "
+        f"{obs.mean():.1%} of cells observed. Scales are detected per column (unit [0, 1], percent, or raw such as Elo)."
+    )
+    blocks: list = [Text(intro), Table(per_bench, caption="Benchmark columns: models with a score, scale, range.", label="columns")]
+    counts = obs.sum(axis=1)
+    order = np.argsort(-counts, kind="stable")[:MAX_HEATMAP_MODELS]
+    bench_order = np.argsort(-obs.sum(axis=0), kind="stable")[:MAX_HEATMAP_MODELS]
+    sub = obs[np.ix_(order, bench_order)]
+    mi, bj = np.meshgrid(order, bench_order, indexing="ij")
+    cov = pl.DataFrame(
+        {
+            "model": [table.models[i] for i in mi.ravel()],
+            "benchmark": [table.benchmarks[j] for j in bj.ravel()],
+            "coverage": sub.ravel().astype(float),
+        }
+    )
+    note = ""
+    if len(table.models) > MAX_HEATMAP_MODELS or len(table.benchmarks) > MAX_HEATMAP_MODELS:
+        note = f" The {min(MAX_HEATMAP_MODELS, len(table.models))} models and {min(MAX_HEATMAP_MODELS, len(table.benchmarks))} columns with the most scores are shown."
+    blocks.append(Chart(_coverage_chart(cov, "model", "benchmark", "Which models have a score on which benchmark"),
+                        caption="Coverage of the leaderboard table." + note, name="table_coverage"))
+    return [Section("Data overview", blocks, key="overview")]
+
+
+@register(
+    "overview",
+    title="Data overview",
+    description="What was loaded: coverage heat-map, items per benchmark, per-model scores with 95% CIs.",
+    order=0,
+)
+def overview(data: Runs | ScoreTable, ctx: AnalysisContext) -> list[Section]:
+    """Data overview section of a report.
+
+    Examples
+    --------
+    >>> r = Runs({"model": ["a", "b"], "benchmark": ["x", "x"], "item": ["1", "1"], "score": [1.0, 0.0]})
+    >>> [s.title for s in overview(r, AnalysisContext())]
+    ['Data overview']
+    """
+    if isinstance(data, Runs):
+        return _overview_runs(data, ctx)
+    return _overview_scores(data, ctx)

@@ -1,0 +1,92 @@
+"""From loaded data to a report: run registered analyses and collect their sections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from metabench.analysis.registry import AnalysisContext, Method, resolve
+from metabench.report import Provenance, Report
+from metabench.runs import Runs, ScoreTable
+
+__all__ = ["analyze"]
+
+
+def analyze(
+    data: Runs | ScoreTable | Sequence[Runs | ScoreTable],
+    methods: Sequence[str] = ("all",),
+    *,
+    seed: int = 0,
+    options: dict[str, Any] | None = None,
+    title: str = "metabench report",
+    command: str | None = None,
+    on_method: Callable[[Method], None] | None = None,
+) -> Report:
+    """Run analyses and return one :class:`~metabench.report.Report`.
+
+    Parameters
+    ----------
+    data : Runs, ScoreTable, or a sequence of them
+        Loaded inputs; each gets the methods that apply to it.
+    methods : sequence of str
+        Registered method names (see ``metabench methods``), or ``"all"``.
+    seed : int
+        Seed passed to every analysis.
+    options : dict, optional
+        Method options (e.g. ``{"level": 0.9}``).
+    title : str
+        Report title.
+    command : str, optional
+        Command line recorded in the provenance.
+    on_method : callable, optional
+        Called before each method runs (for progress display).
+
+    Returns
+    -------
+    Report
+
+    Examples
+    --------
+    >>> from metabench import Runs
+    >>> r = Runs({"model": ["a", "b"], "benchmark": ["x", "x"], "item": ["1", "1"], "score": [1.0, 0.0]})
+    >>> rep = analyze(r, ["overview"])
+    >>> [s.key for s in rep.sections]
+    ['overview']
+    """
+    inputs = [data] if isinstance(data, (Runs, ScoreTable)) else list(data)
+    ctx = AnalysisContext(seed=seed, options=dict(options or {}))
+    plan = [(d, resolve(methods, d)) for d in inputs]
+    if not any(ms for _, ms in plan):
+        from metabench.errors import InputError
+
+        raise InputError("no analysis applies to this input", fix="see `metabench methods` for what each one needs")
+    prov_inputs: list[dict[str, Any]] = []
+    for d in inputs:
+        if isinstance(d, Runs):
+            prov_inputs += [{"path": s.path, "format": s.format, "sha256": s.sha256, "rows": s.rows} for s in d.sources]
+            ctx.exclusions += list(d.exclusions)
+        else:
+            prov_inputs.append({"path": d.source, "format": "leaderboard", "sha256": None, "rows": len(d.models)})
+            ctx.exclusions += list(d.exclusions)
+    report = Report(
+        title,
+        Provenance.collect(
+            command=command,
+            seed=seed,
+            inputs=prov_inputs,
+            parameters={"methods": [m.name for _, ms in plan for m in ms], **ctx.options},
+        ),
+    )
+    multi = len(inputs) > 1
+    for d, ms in plan:
+        for m in ms:
+            if on_method is not None:
+                on_method(m)
+            for section in m.func(d, ctx):
+                if multi and isinstance(d, ScoreTable):
+                    section.title = f"{section.title} (leaderboard tables)"
+                    section.key = f"{section.key}-scores" if section.key else None
+                report.add(section)
+    report.notes.extend(ctx.notes)
+    report.notes.extend(str(e) for e in ctx.exclusions)
+    return report
