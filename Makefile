@@ -24,7 +24,8 @@ venv: $(STAMP)
 
 ## demo: install, analyse the bundled runs with every method, write reports/
 demo: $(STAMP)
-	$(VENV)/bin/metabench analyze data/runs --method all --out reports --format html,md,tex,json
+	$(VENV)/bin/metabench analyze data/runs data/leaderboards --method all --out reports --format html,md,tex,json \
+		--title "metabench demo: MedAgentsBench, MMLU-Pro and published leaderboards"
 
 ## test: install with the dev extra and run the test suite
 test: $(DEVSTAMP)

@@ -22,21 +22,21 @@ from metabench.io import load, validate
 from metabench.runs import Exclusion, ResponseMatrix, Runs, ScoreTable
 
 __all__ = [
-    "__version__",
-    "load",
-    "validate",
-    "Runs",
-    "ResponseMatrix",
-    "ScoreTable",
-    "Exclusion",
-    "MetabenchError",
-    "InputError",
-    "ValidationError",
-    "UnknownFormatError",
     "ConvergenceError",
+    "Exclusion",
+    "InputError",
+    "MetabenchError",
     "NotFittedError",
     "Problem",
+    "ResponseMatrix",
+    "Runs",
+    "ScoreTable",
+    "UnknownFormatError",
+    "ValidationError",
+    "__version__",
     "analyze",
+    "load",
+    "validate",
 ]
 
 

@@ -13,7 +13,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -240,7 +239,7 @@ def analyze(
     except MetabenchError as exc:
         _fail(exc)
         return
-    for fmt, p in written.items():
+    for p in written.values():
         out.print(f"wrote {p}", highlight=False)
 
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "MetabenchError",
-    "InputError",
-    "ValidationError",
-    "UnknownFormatError",
     "ConvergenceError",
+    "InputError",
+    "MetabenchError",
     "NotFittedError",
     "Problem",
+    "UnknownFormatError",
+    "ValidationError",
 ]
 
 

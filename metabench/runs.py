@@ -20,13 +20,13 @@ import polars as pl
 from metabench.errors import InputError, Problem, ValidationError
 
 __all__ = [
-    "Runs",
-    "ResponseMatrix",
-    "ScoreTable",
-    "Exclusion",
-    "REQUIRED_COLUMNS",
-    "OPTIONAL_COLUMNS",
     "KEY_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "Exclusion",
+    "ResponseMatrix",
+    "Runs",
+    "ScoreTable",
     "check_frame",
     "normalize_frame",
 ]
@@ -754,7 +754,7 @@ class Runs:
         if not isinstance(frame, pl.DataFrame):
             try:
                 frame = pl.DataFrame(frame)
-            except Exception as exc:  # noqa: BLE001 - user input of any kind
+            except Exception as exc:
                 raise InputError(f"cannot turn {type(frame).__name__} into a table: {exc}") from exc
         if not _checked:
             problems = check_frame(frame, file=file)

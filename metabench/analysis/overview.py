@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import numpy as np
 import polars as pl
@@ -11,9 +13,11 @@ from metabench.analysis.variance import score_intervals
 from metabench.report import Chart, Section, Table, Text
 from metabench.runs import Runs, ScoreTable
 
-__all__ = ["overview", "coverage_frame"]
+__all__ = ["coverage_frame", "overview"]
 
-MAX_HEATMAP_MODELS = 60
+MAX_HEATMAP_MODELS = 100
+MAX_HEATMAP_BENCHMARKS = 40
+MAX_CHART_ROWS = 5000  # data rows per chart: keeps the HTML light and the page quick
 
 
 def coverage_frame(runs: Runs) -> pl.DataFrame:
@@ -46,17 +50,33 @@ def coverage_frame(runs: Runs) -> pl.DataFrame:
     return grid.sort("benchmark", "system").select("system", "benchmark", "items_run", "items", "coverage")
 
 
+def _inline(frame: pl.DataFrame) -> alt.Data:
+    """Chart data as inline records (NaN as null); callers keep the row count modest."""
+    floats = [c for c, t in frame.schema.items() if t.is_float()]
+    return alt.Data(values=frame.with_columns([pl.col(c).fill_nan(None) for c in floats]).to_dicts())
+
+
+def _top_systems(frame: pl.DataFrame, by: str, limit: int) -> tuple[pl.DataFrame, str]:
+    """Keep the ``limit`` systems with the largest total ``by``; say so in a note when some are cut."""
+    n = frame.get_column("system").n_unique()
+    if n <= limit:
+        return frame, ""
+    top = frame.group_by("system").agg(pl.col(by).sum()).sort([by, "system"], descending=[True, False]).head(limit)
+    kept = frame.filter(pl.col("system").is_in(top.get_column("system").implode()))
+    return kept, f" The {limit} systems with the largest total {by.replace('_', ' ')} are shown of {n}; the tables list all."
+
+
 def _coverage_chart(cov: pl.DataFrame, row: str, col: str, title: str) -> alt.Chart:
     n_rows = cov.get_column(row).n_unique()
     n_cols = cov.get_column(col).n_unique()
     return (
-        alt.Chart(cov.to_pandas())
+        alt.Chart(_inline(cov))
         .mark_rect()
         .encode(
             x=alt.X(f"{col}:N", title=col, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
             y=alt.Y(f"{row}:N", title=row, axis=alt.Axis(labelLimit=220)),
             color=alt.Color("coverage:Q", scale=alt.Scale(domain=[0, 1], scheme="blues"), title="coverage"),
-            tooltip=[row, col, alt.Tooltip("coverage:Q", format=".1%")]
+            tooltip=[f"{row}:N", f"{col}:N", alt.Tooltip("coverage:Q", format=".1%")]
             + ([alt.Tooltip("items_run:Q"), alt.Tooltip("items:Q")] if "items_run" in cov.columns else []),
         )
         .properties(title=title, width=max(160, 28 * n_cols), height=max(120, 14 * n_rows))
@@ -64,18 +84,26 @@ def _coverage_chart(cov: pl.DataFrame, row: str, col: str, title: str) -> alt.Ch
 
 
 def _interval_chart(scores: pl.DataFrame) -> alt.Chart:
-    base = alt.Chart(scores.to_pandas()).encode(
+    # data goes on the layer only: the facet then splits it, each panel drawing its own benchmark
+    base = alt.Chart().encode(
         y=alt.Y("system:N", title=None, sort="-x", axis=alt.Axis(labelLimit=220)),
     )
     rules = base.mark_rule().encode(x=alt.X("ci_low:Q", title="mean score (95% CI)", scale=alt.Scale(domain=[0, 1])), x2="ci_high:Q")
     points = base.mark_point(filled=True, size=40).encode(
         x="mean:Q",
-        tooltip=["system", "benchmark", alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
-                 alt.Tooltip("ci_high:Q", format=".3f"), "n_items", "interval"],
+        tooltip=[
+            "system:N",
+            "benchmark:N",
+            alt.Tooltip("mean:Q", format=".3f"),
+            alt.Tooltip("ci_low:Q", format=".3f"),
+            alt.Tooltip("ci_high:Q", format=".3f"),
+            "n_items:Q",
+            "interval:N",
+        ],
     )
     n_sys = scores.get_column("system").n_unique()
     return (
-        alt.layer(rules, points, data=scores.to_pandas())
+        alt.layer(rules, points, data=_inline(scores))
         .properties(width=220, height=max(80, 13 * n_sys))
         .facet(facet=alt.Facet("benchmark:N", title=None), columns=3)
         .resolve_scale(y="independent")
@@ -110,13 +138,9 @@ def _overview_runs(runs: Runs, ctx: AnalysisContext) -> list[Section]:
         )
     )
     cov = coverage_frame(runs)
-    systems = runs.systems
-    shown = cov
-    note = ""
-    if len(systems) > MAX_HEATMAP_MODELS:
-        top = cov.group_by("system").agg(pl.col("coverage").sum()).sort("coverage", descending=True).head(MAX_HEATMAP_MODELS)
-        shown = cov.filter(pl.col("system").is_in(top.get_column("system").implode()))
-        note = f" The {MAX_HEATMAP_MODELS} systems with the most coverage are shown of {len(systems)}."
+    n_bench = max(1, len(runs.benchmarks))
+    limit = max(1, min(MAX_HEATMAP_MODELS, MAX_CHART_ROWS // n_bench))
+    shown, note = _top_systems(cov, "coverage", limit)
     blocks.append(
         Chart(
             _coverage_chart(shown, "system", "benchmark", "Coverage: share of each benchmark's items run"),
@@ -139,10 +163,26 @@ def _overview_runs(runs: Runs, ctx: AnalysisContext) -> list[Section]:
             "clustered and seed-aware intervals are in the significance analysis."
         )
     )
-    table = scores.select("benchmark", "system", "n_items", "mean", "ci_low", "ci_high", "interval")
-    blocks.append(Table(table, caption=f"Per-system mean score with {level:.0%} CI.", label="scores"))
-    blocks.append(Chart(_interval_chart(scores), caption=f"Mean score with {level:.0%} CI, by benchmark.", name="scores"))
-    return [Section("Data overview", blocks, key="overview")]
+    shown_scores, note = _top_systems(scores, "mean", limit)
+    blocks.append(
+        Chart(_interval_chart(shown_scores), caption=f"Mean score with {level:.0%} CI, by benchmark." + note, name="scores")
+    )
+    subsections = []
+    for k, bench in enumerate(runs.benchmarks):
+        slug = f"{k + 1}-" + (re.sub(r"[^A-Za-z0-9_.-]+", "-", bench).strip("-.") or "benchmark")
+        part = (
+            scores.filter(pl.col("benchmark") == bench)
+            .sort(["mean", "system"], descending=[True, False])
+            .select("system", "n_items", "mean", "ci_low", "ci_high", "interval")
+        )
+        subsections.append(
+            Section(
+                bench,
+                [Table(part, caption=f"{bench}: mean score with {level:.0%} CI, best first.", label=f"scores-{slug}")],
+                key=f"overview-scores-{slug}",
+            )
+        )
+    return [Section("Data overview", blocks, key="overview", subsections=subsections)]
 
 
 def _overview_scores(table: ScoreTable, ctx: AnalysisContext) -> list[Section]:
@@ -164,7 +204,7 @@ def _overview_scores(table: ScoreTable, ctx: AnalysisContext) -> list[Section]:
     blocks: list = [Text(intro), Table(per_bench, caption="Benchmark columns: models with a score, scale, range.", label="columns")]
     counts = obs.sum(axis=1)
     order = np.argsort(-counts, kind="stable")[:MAX_HEATMAP_MODELS]
-    bench_order = np.argsort(-obs.sum(axis=0), kind="stable")[:MAX_HEATMAP_MODELS]
+    bench_order = np.argsort(-obs.sum(axis=0), kind="stable")[:MAX_HEATMAP_BENCHMARKS]
     sub = obs[np.ix_(order, bench_order)]
     mi, bj = np.meshgrid(order, bench_order, indexing="ij")
     cov = pl.DataFrame(
@@ -175,8 +215,11 @@ def _overview_scores(table: ScoreTable, ctx: AnalysisContext) -> list[Section]:
         }
     )
     note = ""
-    if len(table.models) > MAX_HEATMAP_MODELS or len(table.benchmarks) > MAX_HEATMAP_MODELS:
-        note = f" The {min(MAX_HEATMAP_MODELS, len(table.models))} models and {min(MAX_HEATMAP_MODELS, len(table.benchmarks))} columns with the most scores are shown."
+    if len(table.models) > MAX_HEATMAP_MODELS or len(table.benchmarks) > MAX_HEATMAP_BENCHMARKS:
+        note = (
+            f" The {min(MAX_HEATMAP_MODELS, len(table.models))} models and {min(MAX_HEATMAP_BENCHMARKS, len(table.benchmarks))}"
+            " columns with the most scores are shown."
+        )
     blocks.append(Chart(_coverage_chart(cov, "model", "benchmark", "Which models have a score on which benchmark"),
                         caption="Coverage of the leaderboard table." + note, name="table_coverage"))
     return [Section("Data overview", blocks, key="overview")]

@@ -24,7 +24,7 @@ from typing import Any
 from metabench.errors import InputError
 from metabench.runs import Exclusion, Runs, ScoreTable
 
-__all__ = ["Method", "AnalysisContext", "register", "available", "get", "resolve", "BUILTIN_MODULES"]
+__all__ = ["BUILTIN_MODULES", "AnalysisContext", "Method", "available", "get", "register", "resolve"]
 
 BUILTIN_MODULES: tuple[str, ...] = ("metabench.analysis.overview",)
 """Modules whose import registers metabench's own analyses."""

@@ -14,7 +14,7 @@ from scipy import stats
 from metabench.errors import InputError
 from metabench.runs import Runs
 
-__all__ = ["wilson_interval", "mean_interval", "score_intervals"]
+__all__ = ["mean_interval", "score_intervals", "wilson_interval"]
 
 
 def _check_level(level: float) -> float:

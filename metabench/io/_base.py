@@ -25,10 +25,10 @@ from pathlib import Path
 
 import polars as pl
 
-from metabench.errors import ValidationError
+from metabench.errors import Problem, ValidationError
 from metabench.runs import Exclusion, Runs, SourceFile, check_frame, normalize_frame
 
-__all__ = ["file_sha256", "make_runs", "read_head"]
+__all__ = ["explain_metric_range", "file_sha256", "make_runs", "read_head"]
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -85,3 +85,24 @@ def make_runs(
     sources = [SourceFile(str(file), format, file_sha256(file) if Path(file).is_file() else None, frame.height)]
     sources += [SourceFile(str(p), format, file_sha256(p), 0) for p in extra_sources]
     return Runs(normalize_frame(frame), sources=sources, exclusions=exclusions, _checked=True)
+
+
+def explain_metric_range(err: ValidationError, metric: str, names: list[str]) -> ValidationError:
+    """Rewrite out-of-range score problems to name the metric and suggest the others.
+
+    Readers of harnesses that log several per-item metrics call this when the chosen
+    metric (a perplexity, a log-likelihood, a BLEU score) is not a score in [0, 1].
+    """
+    others = [n for n in names if n != metric]
+    fix = (
+        f"metric {metric!r} is not a score in [0, 1]; pass metric= one of {', '.join(others)}"
+        if others
+        else f"metric {metric!r} is not a score in [0, 1]; evaluate the task with a per-sample accuracy metric"
+    )
+    problems = []
+    for p in err.problems:
+        if p.kind == "score_out_of_range":
+            msg = p.message.replace("score is outside", f"{metric} is outside", 1)
+            p = Problem(msg, file=p.file, line=p.line, fix=fix, kind=p.kind)
+        problems.append(p)
+    return ValidationError(problems)

@@ -18,7 +18,7 @@ from metabench.errors import InputError
 from metabench.io._base import make_runs, read_head
 from metabench.runs import Runs
 
-__all__ = ["NAME", "sniff", "companion", "read", "read_canonical", "columns_of"]
+__all__ = ["NAME", "columns_of", "companion", "read", "read_canonical", "sniff"]
 
 NAME = "canonical"
 
@@ -44,7 +44,11 @@ def columns_of(path: str | Path) -> list[str] | None:
         if suf in PARQUET_SUFFIXES:
             return list(pl.read_parquet_schema(path).keys())
         if suf in CSV_SUFFIXES:
-            head = gzip.open(path, "rb").read(65536) if suf.endswith(".gz") else read_head(path, 65536)
+            if suf.endswith(".gz"):
+                with gzip.open(path, "rb") as fh:
+                    head = fh.read(65536)
+            else:
+                head = read_head(path, 65536)
             first = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip("\r")
             sep = "\t" if ".tsv" in suf else ","
             return [c.strip().strip('"') for c in first.split(sep)] if first else []

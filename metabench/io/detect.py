@@ -20,7 +20,7 @@ from typing import Any, Literal
 from metabench.errors import InputError, Problem, UnknownFormatError, ValidationError
 from metabench.runs import Exclusion, Runs, ScoreTable
 
-__all__ = ["load", "validate", "discover", "Discovery", "ValidationReport", "READERS", "reader"]
+__all__ = ["READERS", "Discovery", "ValidationReport", "discover", "load", "reader", "validate"]
 
 READERS: tuple[str, ...] = ("lm_eval", "helm", "inspect_ai", "lighteval", "canonical", "leaderboard")
 """Reader modules of :mod:`metabench.io`, in the order their ``sniff`` is asked."""

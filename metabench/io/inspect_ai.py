@@ -73,7 +73,7 @@ from metabench.runs import Exclusion, Runs
 
 __all__ = ["NAME", "companion", "read", "sniff"]
 
-NAME = "inspect"
+NAME = "inspect_ai"
 
 _HEADER = "header.json"
 _START = "_journal/start.json"

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from metabench.errors import InputError, ValidationError, Problem
+from metabench.errors import InputError, Problem, ValidationError
 from metabench.io.canonical import CANONICAL_MARKERS, CSV_SUFFIXES, PARQUET_SUFFIXES, _suffix, read_table
 from metabench.runs import Exclusion, ScoreTable, detect_scale
 
-__all__ = ["NAME", "sniff", "companion", "read", "merge_tables"]
+__all__ = ["NAME", "companion", "merge_tables", "read", "sniff"]
 
 NAME = "leaderboard"
 MODEL_COLUMNS = ("model", "llm_model", "model_name", "name", "models", "system")

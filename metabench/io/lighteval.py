@@ -54,8 +54,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from metabench.errors import InputError, Problem, ValidationError
-from metabench.io._base import make_runs, read_head
+from metabench.errors import InputError, ValidationError
+from metabench.io._base import explain_metric_range, make_runs, read_head
 from metabench.runs import Runs
 
 __all__ = ["DEFAULT_METRICS", "METRIC_ALIASES", "NAME", "companion", "read", "sniff"]
@@ -418,27 +418,6 @@ def _text_scores(pf: pq.ParquetFile, top: str, metric: str | None, path: Path) -
     return chosen, numeric, mapped.to_numpy()
 
 
-def _explain(err: ValidationError, metric: str, names: list[str]) -> ValidationError:
-    """Say which metric to choose when the one used is not a [0, 1] score."""
-    others = [n for n in names if n != metric]
-    fix = (
-        f"metric {metric!r} is not a score in [0, 1]; pass metric= one of {', '.join(others)}"
-        if others
-        else f"metric {metric!r} is not a score in [0, 1]; evaluate the task with a per-sample accuracy metric"
-    )
-    problems = []
-    for p in err.problems:
-        if p.kind == "score_out_of_range":
-            p = Problem(
-                p.message.replace("score is outside", f"{metric} is outside", 1),
-                file=p.file,
-                line=p.line,
-                fix=fix,
-                kind=p.kind,
-            )
-        problems.append(p)
-    return ValidationError(problems)
-
 
 # ---------------------------------------------------------------------------
 # read
@@ -589,4 +568,4 @@ def read(
     try:
         return make_runs(frame, file=path, format=NAME, line_column="_line", extra_sources=extra)
     except ValidationError as err:
-        raise _explain(err, chosen, numeric) from None
+        raise explain_metric_range(err, chosen, numeric) from None

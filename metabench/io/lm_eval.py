@@ -38,8 +38,8 @@ from typing import Any
 import orjson
 import polars as pl
 
-from metabench.errors import InputError, Problem, ValidationError
-from metabench.io._base import make_runs
+from metabench.errors import InputError, ValidationError
+from metabench.io._base import explain_metric_range, make_runs
 from metabench.runs import Exclusion, Runs
 
 __all__ = ["DEFAULT_METRICS", "NAME", "companion", "read", "sniff"]
@@ -546,21 +546,5 @@ def read(
             extra_sources=extra,
         )
     except ValidationError as err:
-        raise _explain(err, str(chosen), first_names) from None
+        raise explain_metric_range(err, str(chosen), first_names) from None
 
-
-def _explain(err: ValidationError, metric: str, names: list[str]) -> ValidationError:
-    """Say which metric to choose when the one used is not a [0, 1] score."""
-    others = [n for n in names if n != metric]
-    fix = (
-        f"metric {metric!r} is not a score in [0, 1]; pass metric= one of {', '.join(others)}"
-        if others
-        else f"metric {metric!r} is not a score in [0, 1]; evaluate the task with a per-sample accuracy metric"
-    )
-    problems = []
-    for p in err.problems:
-        if p.kind == "score_out_of_range":
-            msg = p.message.replace("score is outside", f"{metric} is outside", 1)
-            p = Problem(msg, file=p.file, line=p.line, fix=fix, kind=p.kind)
-        problems.append(p)
-    return ValidationError(problems)

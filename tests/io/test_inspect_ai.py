@@ -127,7 +127,7 @@ def test_matches_inspects_own_reading(name):
     assert runs.models == (exp["model"],)
     assert runs.benchmarks == (exp["task"],)
     assert triples(runs) == exp["rows"]
-    assert runs.sources[0].format == "inspect"
+    assert runs.sources[0].format == "inspect_ai"
     assert runs.sources[0].rows == len(exp["rows"])
 
 

@@ -199,3 +199,27 @@ def test_broken_chart_is_reported_in_place(driver, provenance: Provenance, tmp_p
     assert state[0][:2] == [1, False]
     assert state[1][:2] == [0, True] and state[1][2].startswith("This chart could not be drawn:")
     assert any(entry["level"] == "SEVERE" for entry in log)
+
+
+def test_data_overview_of_bundled_runs_renders(driver, tmp_path: Path) -> None:
+    # The report `metabench analyze` writes for real runs and a real leaderboard: every chart draws.
+    import metabench
+
+    runs = metabench.load("data/runs/medagents_zero_shot.parquet")
+    board = metabench.load("data/leaderboards/helm_lite_240829_holistic.csv")
+    report = metabench.analyze([runs, board], ["all"])
+    page = report.save(tmp_path / "out", formats=("html",))["html"]
+    log = _open(driver, page)
+    drawn = driver.execute_script(
+        """return Array.from(document.querySelectorAll('.chart-body')).map(el => ({
+            id: el.id, svg: el.querySelectorAll('svg').length, error: el.classList.contains('chart-error'),
+            marks: el.querySelectorAll('g.role-mark path, g.role-mark line').length}))"""
+    )
+    assert len(drawn) == 3  # coverage + score intervals of the runs, coverage of the leaderboard
+    assert all(d["svg"] == 1 and not d["error"] for d in drawn), drawn
+    # coverage heat-map: one rect per (system, benchmark) = 10 × 7; the leaderboard: 72 models × 1 column
+    assert drawn[0]["marks"] == 70
+    assert drawn[2]["marks"] == 72
+    # interval chart: a rule and a point per (system, benchmark)
+    assert drawn[1]["marks"] == 2 * 70
+    assert [e for e in log if e.get("level") == "SEVERE"] == []
