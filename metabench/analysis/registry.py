@@ -26,7 +26,7 @@ from metabench.runs import Exclusion, Runs, ScoreTable
 
 __all__ = ["BUILTIN_MODULES", "AnalysisContext", "Method", "available", "get", "register", "resolve"]
 
-BUILTIN_MODULES: tuple[str, ...] = ("metabench.analysis.overview",)
+BUILTIN_MODULES: tuple[str, ...] = ("metabench.analysis.overview", "metabench.irt.report")
 """Modules whose import registers metabench's own analyses."""
 
 _REGISTRY: dict[str, Method] = {}
