@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PIP) install -e .
 	touch $@
 
+# the test extras: dev tools, pymc (the [bayes] extra) and a CPU build of torch for the torch backend
 $(DEVSTAMP): pyproject.toml | $(PY)
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -e ".[dev,bayes]" "torch==2.13.0"
 	touch $(STAMP) $@
 
 venv: $(STAMP)
@@ -34,6 +35,7 @@ test: $(DEVSTAMP)
 ## bench: speed and memory comparisons against peer libraries
 bench: $(DEVSTAMP)
 	$(PY) benchmarks/io.py
+	$(PY) benchmarks/irt.py
 
 clean:
 	rm -rf $(VENV) reports/*.html build *.egg-info

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -294,7 +294,6 @@ def _loglik_points(theta3: Any, data: _Data, p: ItemParams, be: Backend, spec: M
             lo = 0.0 if c is None else c
             hi = 1.0 if u is None else u
             P = be.clip(lo + (hi - lo) * s, _EPS, 1 - _EPS).reshape(n, q, -1)
-            y = data.y[:, sl]
             my = data.my[:, sl]
             out = out + be.einsum("nqj,nj->nq", be.log(P), my) + be.einsum("nqj,nj->nq", be.log(1 - P), m - my)
     return out
@@ -603,7 +602,7 @@ def initial_values(values: np.ndarray, spec: ModelSpec) -> tuple[ItemParams, np.
         theta = (theta - theta.mean(axis=0)) / np.maximum(theta.std(axis=0), 1e-8)
         slopes = (vt[:dims].T * sv[:dims]) / math.sqrt(y.shape[0]) * 4.0
         slopes = np.clip(slopes, -3, 3)
-    intercepts = np.clip(_logit(p_item), -4, 4) * (1.0 if dims == 1 else 1.0)
+    intercepts = np.clip(_logit(p_item), -4, 4)
     params = ItemParams(slopes, intercepts)
     if spec.guessing:
         params.guess_logit = np.full(y.shape[1], _logit(np.array(0.1)))

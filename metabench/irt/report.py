@@ -5,7 +5,8 @@ For every benchmark: which model fits best on held-out cells, item parameters
 test and item information curves, a Wright map, and aberrant models.
 
 Options (``--option key=value``): ``irt_model`` (default ``"auto"``),
-``irt_candidates`` (comma-separated, default ``1pl,2pl,3pl,mirt2``),
+``irt_candidates`` (comma-separated, default ``1pl,2pl,3pl,mirt2``; 3pl and 4pl
+only with at least 100 models, below which guessing is barely identified),
 ``irt_top`` (rows in the item tables, default 10), ``level`` (default 0.95).
 """
 
@@ -29,6 +30,7 @@ from metabench.runs import Exclusion, ResponseMatrix, Runs
 __all__ = ["irt_sections", "fit_matrix"]
 
 DEFAULT_CANDIDATES = ("1pl", "2pl", "3pl", "mirt2")
+MIN_MODELS_3PL = 100  # below this, guessing is barely identified and EM crawls: 3pl is not tried
 GRID = np.linspace(-4, 4, 81)
 
 
@@ -42,6 +44,8 @@ def fit_matrix(matrix: ResponseMatrix, model: str = "auto", candidates: tuple[st
     binary = matrix.is_binary()
     if model == "auto":
         cands = tuple(c for c in candidates if binary or c == "continuous") or ("continuous",)
+        if matrix.n_models < MIN_MODELS_3PL:
+            cands = tuple(c for c in cands if c not in ("3pl", "4pl")) or cands
         if not binary and "continuous" not in cands:
             cands = ("continuous",)
         if len(cands) == 1:
@@ -88,6 +92,7 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
         )
         blocks.append(Table(fit.selection_, caption=f"{name}: held-out log-loss of the candidate models.", label=f"irt-sel-{slug}"))
     items = fit.item_table()
+    items = items.drop([col for col in ("guessing", "slipping") if not (items.get_column(col) != 0).any()])
     a, b, c, s = fit.discrimination_, fit.difficulty_, fit.guessing_, fit.slipping_
     d = 1 - s
     if not multi:
@@ -109,11 +114,15 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
     blocks.append(Table(ranked.tail(top).reverse(), caption=f"{name}: the {top} least informative items.", label=f"irt-low-{slug}"))
     flags = flag_items(a, b, Y=kept, items=list(kept.items))
     if flags.height:
+        reasons = flags.group_by("reason").len().sort("len", descending=True)
+        counts = "; ".join(f"{r} {n}" for r, n in reasons.iter_rows())
+        shown = flags.sort("discrimination").head(20)
         blocks.append(
             Table(
-                flags.head(50),
-                caption=f"{name}: flagged items ({flags.height}): negative discrimination often means a wrong answer key; "
-                "near-zero discrimination, an item that does not separate the systems.",
+                shown,
+                caption=f"{name}: flagged items ({flags.height}: {counts}; the 20 with the lowest discrimination shown). "
+                "Negative discrimination often means a wrong answer key; near-zero discrimination, an item that does "
+                "not separate the systems; items every system (or no system) solves carry no information here.",
                 label=f"irt-flag-{slug}",
             )
         )
@@ -173,7 +182,7 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
             .properties(width=420, height=110)
             .resolve_scale(y="independent")
         )
-        blocks.append(Chart(wchart, caption=f"{name}: Wright map — systems' abilities above, items' difficulties below, on one scale.", name=f"irt-wright-{slug}"))
+        blocks.append(Chart(wchart, caption=f"{name}: Wright map — items' difficulties above, systems' abilities below, on one logit scale (difficulties clipped to ±6).", name=f"irt-wright-{slug}"))
         pf = person_fit(kept, th[:, 0], a, b, c, d, estimator="map", prior_sd=fit.latent_sd_)
         flagged = flag_persons(pf.get_column("lz_star").to_numpy(), alpha=1 - level, method="holm", persons=list(kept.models))
         bad = flagged.filter(pl.col("aberrant").fill_null(False))

@@ -207,7 +207,7 @@ def test_data_overview_of_bundled_runs_renders(driver, tmp_path: Path) -> None:
 
     runs = metabench.load("data/runs/medagents_zero_shot.parquet")
     board = metabench.load("data/leaderboards/helm_lite_240829_holistic.csv")
-    report = metabench.analyze([runs, board], ["all"])
+    report = metabench.analyze([runs, board], ["overview"])
     page = report.save(tmp_path / "out", formats=("html",))["html"]
     log = _open(driver, page)
     drawn = driver.execute_script(
