@@ -17,7 +17,7 @@ from metabench.irt.models import ModelSpec, model_spec
 from metabench.irt.scoring import score_abilities
 from metabench.runs import ResponseMatrix
 
-__all__ = ["IRT", "AbilityScores", "AUTO_CANDIDATES"]
+__all__ = ["IRT", "AbilityScores", "AUTO_CANDIDATES", "default_priors"]
 
 AUTO_CANDIDATES: tuple[str, ...] = ("1pl", "2pl", "3pl", "4pl", "mirt2", "mirt3")
 """Models ``model="auto"`` compares on binary scores (``mirtD`` = D-dimensional 2PL)."""
@@ -89,6 +89,26 @@ def _spec_name(spec: ModelSpec) -> str:
     return f"mirt{spec.n_dims}" if spec.name == "mirt" else spec.name
 
 
+def default_priors(n_models: int) -> Priors:
+    """The default item priors for a matrix with ``n_models`` models.
+
+    Slopes get N(1, s²) with s = 1.5 up to 100 models and s = 1.5·√(n/100) beyond.
+    A slope prior is needed where few models answer each item (10–100 models:
+    without it, items that separate the models perfectly send slopes to
+    infinity), but a prior with a fixed mean also pulls the latent scale: summed
+    over thousands of items it moves every slope towards 1 by a few percent even
+    when a thousand models determine the slopes well. Widening it with √n keeps
+    the information it adds per item a fixed fraction of one model's — it
+    regularises small matrices and fades where the data speak.
+
+    Examples
+    --------
+    >>> default_priors(50).slope_sd, round(default_priors(10_000).slope_sd, 1)
+    (1.5, 15.0)
+    """
+    return Priors(slope_sd=1.5 * max(1.0, math.sqrt(n_models / 100.0)))
+
+
 class IRT:
     """Item response theory model, fitted by marginal MAP (EM with adaptive quadrature) or joint MAP.
 
@@ -106,7 +126,9 @@ class IRT:
         Marginal MAP by EM (default; abilities integrated out) or joint MAP (faster,
         biased for short tests).
     priors : Priors, "default" or "none"
-        Priors on item parameters. The default regularises mildly (see :class:`Priors`).
+        Priors on item parameters. ``"default"`` regularises small matrices and
+        fades with the number of models (see :func:`default_priors`); ``"none"``
+        is marginal maximum likelihood for slopes and intercepts.
     n_quad : int or "auto"
         Adaptive quadrature nodes per dimension.
     max_iter, tol : int, float
@@ -206,11 +228,13 @@ class IRT:
             setattr(self, k, v)
         return self
 
-    def _priors(self) -> Priors:
+    def _priors(self, n_models: int | None = None) -> Priors:
         if isinstance(self.priors, Priors):
             return self.priors
         if self.priors == "default":
-            return Priors()
+            if n_models is None:
+                n_models = len(getattr(self, "models_", ())) or 1
+            return default_priors(n_models)
         if self.priors == "none":
             return Priors.none()
         raise InputError(f"priors must be a Priors object, 'default' or 'none', not {self.priors!r}")
@@ -266,7 +290,9 @@ class IRT:
         return self
 
     def _fit_spec(self, values: np.ndarray, spec: ModelSpec, init: Any = None) -> FitResult:
-        kwargs = dict(priors=self._priors(), max_iter=int(self.max_iter), backend=self.backend, device=self.device, init=init)
+        kwargs = dict(
+            priors=self._priors(values.shape[0]), max_iter=int(self.max_iter), backend=self.backend, device=self.device, init=init
+        )
         if self.method == "jmap":
             return jmap_fit(values, spec, **kwargs)
         return em_fit(values, spec, n_quad=self.n_quad, tol=float(self.tol), precision=self.precision, **kwargs)
