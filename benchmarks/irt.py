@@ -39,6 +39,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from irt_peers import PEERS, default_python, fit_peer  # noqa: E402
 from irt_sim import recovery, simulate_2pl, simulate_mirt  # noqa: E402
 
+AUTO_BENCH = ("1pl", "2pl", "mirt2", "mirt3", "mirt4")
+"""Candidates of ``model="auto"`` in the prediction comparison (the same for every matrix)."""
+
 CHILD = r"""
 import json, sys, time
 import numpy as np
@@ -137,7 +140,8 @@ def prediction_table(name: str, Y: np.ndarray, peers: list[str], timeout: float,
     print("| fit | held-out log-loss | vs metabench 2pl | seconds | notes |")
     print("|---|---|---|---|---|")
     rows = []
-    for label, kwargs in [("metabench 2pl", {"model": "2pl"}), ("metabench auto", {"model": "auto"})]:
+    auto = {"model": "auto", "candidates": AUTO_BENCH}
+    for label, kwargs in [("metabench 2pl", {"model": "2pl"}), ("metabench auto", auto)]:
         t = time.perf_counter()
         m = IRT(**kwargs).fit(train)
         dt = time.perf_counter() - t

@@ -821,6 +821,33 @@ def _ability_step(
     return theta + delta, info, ll
 
 
+def _standardise_joint(params: ItemParams, theta: Any, info: Any, be: Backend, spec: ModelSpec) -> tuple[ItemParams, Any]:
+    """Joint MAP's counterpart of parameter expansion: keep the abilities on the N(0, I) scale.
+
+    Point estimates shrink towards the prior mean, so their sample covariance plus the mean
+    inverse information (the approximate posterior covariance) stands in for the latent
+    covariance, as the posterior moments do in EM. Abilities are standardised with it and the
+    items absorb the change (δ += a·μ, a ← Lᵀa), which leaves every probability unchanged;
+    without this the prior shrinks the abilities at every step and the slopes grow to match.
+    The Rasch model only moves the mean (its spread is estimated).
+    """
+    th = be.to_numpy(theta)
+    mu = th.mean(axis=0)
+    new = params.copy()
+    new.intercepts = params.intercepts + params.slopes @ mu
+    if not spec.free_slope:
+        return new, be.asarray(th - mu)
+    dims = spec.n_dims
+    post = np.linalg.inv(be.to_numpy(info) + 1e-9 * np.eye(dims)).mean(axis=0)
+    cov = np.cov(th.T, bias=True).reshape(dims, dims) + post
+    try:
+        L = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return params, theta
+    new.slopes = params.slopes @ L
+    return new, be.asarray((th - mu) @ np.linalg.inv(L).T)
+
+
 def jmap_fit(
     values: np.ndarray,
     spec: ModelSpec,
@@ -857,10 +884,12 @@ def jmap_fit(
     converged = False
     it = 0
     info = None
+    prev_vec: np.ndarray | None = None
     for it in range(1, max_iter + 1):
         theta, info, ll = _ability_step(data, params, theta, be, spec, params.latent_sd**2)
+        params, theta = _standardise_joint(params, theta, info, be, spec)
         pts = theta[:, None, :]
-        new, step = _m_step(data, params, pts, one, priors, be, spec, max_step)
+        new, _ = _m_step(data, params, pts, one, priors, be, spec, max_step)
         if spec.estimates_latent_sd:
             new.latent_sd = float(np.sqrt(np.mean(be.to_numpy(theta) ** 2)))
         _, _, lp = _prior_terms(new, priors, spec)
@@ -869,8 +898,10 @@ def jmap_fit(
         trace.append(obj)
         if callback is not None:
             callback(it, obj)
-        params = new
-        if abs(obj - prev) / (abs(obj) + 1.0) < tol and step < param_tol:
+        vec = new.vector()
+        moved = float(np.max(np.abs(vec - prev_vec))) if prev_vec is not None else np.inf
+        params, prev_vec = new, vec
+        if abs(obj - prev) / (abs(obj) + 1.0) < tol and moved < param_tol:
             converged = True
             break
         prev = obj
