@@ -8,6 +8,7 @@ import altair as alt
 import numpy as np
 import polars as pl
 
+from metabench.analysis._charts import inline_data
 from metabench.analysis.registry import AnalysisContext, register
 from metabench.analysis.variance import score_intervals
 from metabench.report import Chart, Section, Table, Text
@@ -50,12 +51,6 @@ def coverage_frame(runs: Runs) -> pl.DataFrame:
     return grid.sort("benchmark", "system").select("system", "benchmark", "items_run", "items", "coverage")
 
 
-def _inline(frame: pl.DataFrame) -> alt.Data:
-    """Chart data as inline records (NaN as null); callers keep the row count modest."""
-    floats = [c for c, t in frame.schema.items() if t.is_float()]
-    return alt.Data(values=frame.with_columns([pl.col(c).fill_nan(None) for c in floats]).to_dicts())
-
-
 def _top_systems(frame: pl.DataFrame, by: str, limit: int) -> tuple[pl.DataFrame, str]:
     """Keep the ``limit`` systems with the largest total ``by``; say so in a note when some are cut."""
     n = frame.get_column("system").n_unique()
@@ -70,7 +65,7 @@ def _coverage_chart(cov: pl.DataFrame, row: str, col: str, title: str) -> alt.Ch
     n_rows = cov.get_column(row).n_unique()
     n_cols = cov.get_column(col).n_unique()
     return (
-        alt.Chart(_inline(cov))
+        alt.Chart(inline_data(cov))
         .mark_rect()
         .encode(
             x=alt.X(f"{col}:N", title=col, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
@@ -103,7 +98,7 @@ def _interval_chart(scores: pl.DataFrame) -> alt.Chart:
     )
     n_sys = scores.get_column("system").n_unique()
     return (
-        alt.layer(rules, points, data=_inline(scores))
+        alt.layer(rules, points, data=inline_data(scores))
         .properties(width=220, height=max(80, 13 * n_sys))
         .facet(facet=alt.Facet("benchmark:N", title=None), columns=3)
         .resolve_scale(y="independent")

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from metabench.analysis._charts import inline_data
 from metabench.analysis.registry import AnalysisContext, register
 from metabench.errors import MetabenchError
 from metabench.irt.diagnostics import flag_items, flag_persons, person_fit
@@ -32,11 +33,6 @@ __all__ = ["irt_sections", "fit_matrix"]
 DEFAULT_CANDIDATES = ("1pl", "2pl", "3pl", "mirt2")
 MIN_MODELS_3PL = 100  # below this, guessing is barely identified and EM crawls: 3pl is not tried
 GRID = np.linspace(-4, 4, 81)
-
-
-def _inline(frame: pl.DataFrame) -> alt.Data:
-    floats = [c for c, t in frame.schema.items() if t.is_float()]
-    return alt.Data(values=frame.with_columns([pl.col(c).fill_nan(None) for c in floats]).to_dicts())
 
 
 def fit_matrix(matrix: ResponseMatrix, model: str = "auto", candidates: tuple[str, ...] = DEFAULT_CANDIDATES, seed: int = 0) -> IRT:
@@ -112,7 +108,9 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
     ranked = items.sort(order, descending=True)
     blocks.append(Table(ranked.head(top), caption=f"{name}: the {top} most informative items.", label=f"irt-top-{slug}"))
     blocks.append(Table(ranked.tail(top).reverse(), caption=f"{name}: the {top} least informative items.", label=f"irt-low-{slug}"))
-    flags = flag_items(a, b, Y=kept, items=list(kept.items))
+    # wrong answer keys show as negative slopes: judge items by a model that estimates slopes
+    slope_fit = fit if fit.spec_.free_slope else IRT(model="2pl" if kept.is_binary() else "continuous").fit(kept)
+    flags = flag_items(slope_fit.discrimination_, slope_fit.difficulty_, Y=kept, items=list(kept.items))
     if flags.height:
         reasons = flags.group_by("reason").len().sort("len", descending=True)
         counts = "; ".join(f"{r} {n}" for r, n in reasons.iter_rows())
@@ -120,7 +118,9 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
         blocks.append(
             Table(
                 shown,
-                caption=f"{name}: flagged items ({flags.height}: {counts}; the 20 with the lowest discrimination shown). "
+                caption=f"{name}: flagged items ({flags.height}: {counts}; the 20 with the lowest discrimination shown"
+                + ("" if slope_fit is fit else "; discriminations from a 2PL fit, since the chosen model fixes them")
+                + "). "
                 "Negative discrimination often means a wrong answer key; near-zero discrimination, an item that does "
                 "not separate the systems; items every system (or no system) solves carry no information here.",
                 label=f"irt-flag-{slug}",
@@ -154,7 +154,7 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
             }
         )
         chart = (
-            alt.Chart(_inline(curves))
+            alt.Chart(inline_data(curves))
             .mark_line()
             .encode(
                 x=alt.X("theta:Q", title="ability θ"),
@@ -171,7 +171,7 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
             ]
         )
         wchart = (
-            alt.Chart(_inline(wright))
+            alt.Chart(inline_data(wright))
             .mark_bar(opacity=0.8)
             .encode(
                 x=alt.X("value:Q", bin=alt.Bin(maxbins=40), title="logit scale (θ and b)"),
