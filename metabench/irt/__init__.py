@@ -22,7 +22,7 @@ from metabench.irt.diagnostics import (
     person_fit_lz,
 )
 from metabench.irt.estimate import Priors
-from metabench.irt.estimator import AUTO_CANDIDATES, IRT, AbilityScores
+from metabench.irt.estimator import AUTO_CANDIDATES, IRT, AbilityScores, default_priors
 from metabench.irt.information import (
     empirical_reliability,
     item_information,
@@ -38,6 +38,7 @@ __all__ = [
     "AUTO_CANDIDATES",
     "MODELS",
     "Priors",
+    "default_priors",
     "irf",
     "fit_bayes",
     "BayesIRTResult",

@@ -377,7 +377,7 @@ def test_parameter_expansion_without_item_priors_is_exactly_em():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="estimate.py em_fit/_expand: with the default item priors PX-EM stops at a point that is not the MAP "
+    reason="estimate.py em_fit/_expand (D = 1 expansion now includes the slope prior; a small gap remains): with the default item priors PX-EM stops at a point that is not the MAP "
     "(log-posterior gradient 0.02-0.03, slopes ~2e-3 from plain EM, log-posterior 1.5e-4 lower) while plain EM "
     "reaches gradient ~1e-7 on the same data; the rescaling is exact for the likelihood, not for the slope prior",
 )
