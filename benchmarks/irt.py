@@ -179,6 +179,14 @@ def main() -> None:
         "sampling error of 1,000 models, which caps corr(a) near 0.96 for every estimator",
     )
     ap.add_argument("--skip-prediction", action="store_true")
+    ap.add_argument("--skip-mmlu", action="store_true", help="skip the MMLU-Pro prediction comparison")
+    ap.add_argument(
+        "--structures",
+        nargs="+",
+        default=["full", "simple"],
+        help="loading structures of the simulated 4-dimensional matrix: 'full' (every item loads on every "
+        "dimension, positively: close to one general factor) and 'simple' (each item on one dimension)",
+    )
     args = ap.parse_args()
     python = default_python()
     peers = args.peers if os.environ.get("METABENCH_PEERS_PYTHON") or python != sys.executable else []
@@ -189,11 +197,14 @@ def main() -> None:
     if not args.skip_prediction:
         import metabench
 
-        runs = metabench.load(ROOT / "data" / "runs" / "mmlu_pro.parquet")
         pred_peers = [p for p in peers if p in ("theta_irt", "theta-irt")] or peers[:1]
-        prediction_table("MMLU-Pro (bundled, real)", runs.matrix("mmlu_pro").values, pred_peers, args.peer_timeout, python)
-        sim = simulate_mirt(5000, 249, dims=4, seed=0, structure="full")
-        prediction_table("simulated 4-dimensional 2PL", sim["Y"], pred_peers, args.peer_timeout, python)
+        if not args.skip_mmlu:
+            runs = metabench.load(ROOT / "data" / "runs" / "mmlu_pro.parquet")
+            prediction_table("MMLU-Pro (bundled, real)", runs.matrix("mmlu_pro").values, pred_peers, args.peer_timeout, python)
+        for structure in args.structures:
+            sim = simulate_mirt(5000, 249, dims=4, seed=0, structure=structure)
+            label = f"simulated 4-dimensional 2PL, {structure} loadings"
+            prediction_table(label, sim["Y"], pred_peers, args.peer_timeout, python)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ __all__ = ["IRT", "AbilityScores", "AUTO_CANDIDATES", "default_priors"]
 AUTO_CANDIDATES: tuple[str, ...] = ("1pl", "2pl", "3pl", "4pl", "mirt2", "mirt3")
 """Models ``model="auto"`` compares on binary scores (``mirtD`` = D-dimensional 2PL)."""
 
+SELECTION_MAX_ITER = 200
+"""Largest number of EM evaluations per candidate fit in ``model="auto"``."""
+
 SAVE_SCHEMA = "metabench.irt"
 SAVE_VERSION = 1
 
@@ -289,9 +292,13 @@ class IRT:
         self._store(result, spec, models, items, values)
         return self
 
-    def _fit_spec(self, values: np.ndarray, spec: ModelSpec, init: Any = None) -> FitResult:
+    def _fit_spec(self, values: np.ndarray, spec: ModelSpec, init: Any = None, max_iter: int | None = None) -> FitResult:
         kwargs = dict(
-            priors=self._priors(values.shape[0]), max_iter=int(self.max_iter), backend=self.backend, device=self.device, init=init
+            priors=self._priors(values.shape[0]),
+            max_iter=int(self.max_iter if max_iter is None else max_iter),
+            backend=self.backend,
+            device=self.device,
+            init=init,
         )
         if self.method == "jmap":
             return jmap_fit(values, spec, **kwargs)
@@ -324,7 +331,9 @@ class IRT:
         rows = []
         losses = []
         for s in specs:
-            res = self._fit_spec(train, s)
+            # candidates that crawl (several dimensions or asymptotes on few models) are compared after at most
+            # SELECTION_MAX_ITER EM evaluations; the chosen model is then refitted to convergence on every cell
+            res = self._fit_spec(train, s, max_iter=min(int(self.max_iter), SELECTION_MAX_ITER))
             theta, _ = score_abilities(train, res.params, s, method="eap", backend=self.backend, device=self.device)
             p = _predict(theta, res.params)[pick[:, 0], pick[:, 1]]
             p = np.clip(p, 1e-9, 1 - 1e-9)
