@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import altair as alt
 import numpy as np
 import polars as pl
 
-from metabench.analysis._charts import inline_data
+from metabench.analysis._charts import inline_data, section_slug
 from metabench.analysis.registry import AnalysisContext, register
 from metabench.analysis.variance import score_intervals
 from metabench.report import Chart, Section, Table, Text
@@ -164,7 +162,7 @@ def _overview_runs(runs: Runs, ctx: AnalysisContext) -> list[Section]:
     )
     subsections = []
     for k, bench in enumerate(runs.benchmarks):
-        slug = f"{k + 1}-" + (re.sub(r"[^A-Za-z0-9_.-]+", "-", bench).strip("-.") or "benchmark")
+        slug = section_slug(k, bench)
         part = (
             scores.filter(pl.col("benchmark") == bench)
             .sort(["mean", "system"], descending=[True, False])

@@ -405,13 +405,12 @@ class IRT:
         if isinstance(X, ResponseMatrix) or (hasattr(X, "items") and not isinstance(X, np.ndarray)):
             if tuple(items) != tuple(self.items_):
                 index = {it: k for k, it in enumerate(items)}
-                unknown = [it for it in items if it not in set(self.items_)]
-                if len(unknown) == len(items):
+                src = np.array([index.get(it, -1) for it in self.items_], dtype=np.int64)  # column of each fitted item
+                present = src >= 0
+                if not present.any():
                     raise InputError("none of these items was fitted", fix="score models on the benchmark the model was fitted on")
                 out = np.full((values.shape[0], len(self.items_)), np.nan)
-                for k, it in enumerate(self.items_):
-                    if it in index:
-                        out[:, k] = values[:, index[it]]
+                out[:, present] = values[:, src[present]]
                 return out, models
         if values.shape[1] != len(self.items_):
             raise InputError(

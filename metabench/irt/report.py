@@ -12,14 +12,12 @@ only with at least 100 models, below which guessing is barely identified),
 
 from __future__ import annotations
 
-import re
-
 import altair as alt
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from metabench.analysis._charts import inline_data
+from metabench.analysis._charts import inline_data, section_slug
 from metabench.analysis.registry import AnalysisContext, register
 from metabench.errors import MetabenchError
 from metabench.irt.diagnostics import flag_items, flag_persons, person_fit
@@ -50,10 +48,6 @@ def fit_matrix(matrix: ResponseMatrix, model: str = "auto", candidates: tuple[st
     if not binary and model != "continuous":
         model = "continuous"
     return IRT(model=model, seed=seed).fit(matrix)
-
-
-def _slug(k: int, name: str) -> str:
-    return f"{k + 1}-" + (re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or "benchmark")
 
 
 def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: AnalysisContext) -> Section:
@@ -210,10 +204,10 @@ def irt_sections(data: Runs, ctx: AnalysisContext) -> list[Section]:
     for k, bench in enumerate(data.benchmarks):
         matrix = data.matrix(bench)
         try:
-            subs.append(_benchmark_section(bench, _slug(k, bench), matrix, ctx))
+            subs.append(_benchmark_section(bench, section_slug(k, bench), matrix, ctx))
         except MetabenchError as exc:
             ctx.notes.append(f"IRT on {bench!r} failed: {exc}")
-            subs.append(Section(bench, [Text(f"IRT could not be fitted: {exc}")], key=f"irt-{_slug(k, bench)}"))
+            subs.append(Section(bench, [Text(f"IRT could not be fitted: {exc}")], key=f"irt-{section_slug(k, bench)}"))
     intro = Text(
         "Item response theory places systems and items on one logit scale: P(correct) = c + (d − c)·σ(a(θ − b)). "
         "Models are fitted by marginal MAP with adaptive Gauss–Hermite quadrature, which stays accurate when "
