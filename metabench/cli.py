@@ -39,6 +39,8 @@ Typical use:
 
   metabench subset runs/ --benchmark B --size 100 --out subset/   compact subset with a validated error
 
+  metabench probe task.jsonl --model PATH --out probe/   contamination tests with model access
+
 Inputs may be canonical runs (CSV, Parquet, JSONL with model, benchmark, item,
 score), lm-evaluation-harness --log_samples output, HELM run folders, inspect-ai
 logs, lighteval details, or leaderboard tables; a directory is searched
@@ -244,6 +246,8 @@ def analyze(
         if bad or not fmts:
             raise InputError(f"unknown report format(s) {', '.join(bad) or '(none)'}", fix="use html, md, tex, json")
         opts = _parse_options(option)
+        # where analyses look for companion files (contamination probes under a runs folder)
+        opts.setdefault("input_paths", [str(p) for p in paths])
         data = _load(paths, input_format, metric)
         command = "metabench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
         with Progress(
@@ -477,9 +481,10 @@ def subset(
         _fail(exc)
 
 
-from metabench.run.command import run_command  # light: typer and the standard library only
+from metabench.run.command import probe_command, run_command  # light: typer and the standard library only
 
 app.command("run")(run_command)
+app.command("probe")(probe_command)
 
 
 def main() -> None:

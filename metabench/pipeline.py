@@ -81,7 +81,10 @@ def analyze(
             command=command,
             seed=seed,
             inputs=prov_inputs,
-            parameters={"methods": [m.name for _, ms in plan for m in ms], **ctx.options},
+            parameters={
+                "methods": [m.name for _, ms in plan for m in ms],
+                **{k: v for k, v in ctx.options.items() if k != "input_paths"},  # the inputs are listed already
+            },
         ),
     )
     multi = len(inputs) > 1

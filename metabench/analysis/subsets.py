@@ -1275,6 +1275,49 @@ def smallest_size(
 # persistence and scoring of new models
 
 
+def _load_validation(d: Path) -> ValidationResult | None:
+    """The validation :meth:`SubsetModel.save` wrote into ``d``, or None when there is none."""
+    if not (d / "validation.csv").is_file():
+        return None
+    try:
+        summary = pl.read_csv(d / "validation.csv")
+        meta_file = d / "validation.json"
+        if not meta_file.is_file():  # a summary alone (written before the full validation was stored)
+            n_models = int(summary["n_train"].max() + summary["n_test"].max()) if summary.height else 0
+            meta = {"folds": 0, "seed": 0, "n_models": n_models, "n_items": int(summary["n_items"].max() or 0)}
+            meta |= {"level": float("nan"), "benchmark": None}
+        else:
+            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+
+        def optional(name: str) -> pl.DataFrame:
+            f = d / name
+            return pl.read_csv(f) if f.is_file() else pl.DataFrame()
+
+        predictions = optional("validation_predictions.csv")
+        subsets = optional("validation_subsets.csv")
+        if "item" in subsets.columns:  # item ids are strings, whatever they look like
+            subsets = pl.read_csv(d / "validation_subsets.csv", schema_overrides={"item": pl.String})
+        if "model" in predictions.columns:
+            predictions = pl.read_csv(d / "validation_predictions.csv", schema_overrides={"model": pl.String})
+        return ValidationResult(
+            summary,
+            predictions,
+            subsets,
+            int(meta["folds"]),
+            int(meta["seed"]),
+            int(meta["n_models"]),
+            int(meta["n_items"]),
+            float(meta["level"]),
+            meta.get("benchmark"),
+        )
+    except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError, pl.exceptions.PolarsError) as exc:
+        raise InputError(
+            f"cannot read the stored validation: {exc}",
+            file=str(d),
+            fix="re-run metabench subset to rewrite it, or delete validation*.csv and validation.json",
+        ) from None
+
+
 class SubsetModel:
     """A subset with its fitted estimator: what ``metabench subset score`` needs to score new models.
 
@@ -1355,7 +1398,12 @@ class SubsetModel:
             est["irt_file"] = "irt.json"
         (out / "estimator.json").write_text(json.dumps(est), encoding="utf-8")
         if self.validation is not None:
-            self.validation.summary.write_csv(out / "validation.csv")
+            v = self.validation
+            v.summary.write_csv(out / "validation.csv")
+            v.predictions.write_csv(out / "validation_predictions.csv")
+            v.subsets.write_csv(out / "validation_subsets.csv")
+            meta = {k: val for k, val in v.to_dict().items() if k != "summary"}
+            (out / "validation.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         return out
 
     @classmethod
@@ -1377,7 +1425,7 @@ class SubsetModel:
             from metabench.irt import IRT
 
             irt = IRT.load(d / edoc["irt_file"])
-        validation = None
+        validation = _load_validation(d)
         return cls(subset, SubsetEstimator.from_dict(edoc, subset, irt), validation=validation)
 
     def predict(

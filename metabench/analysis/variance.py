@@ -147,7 +147,8 @@ def wilson_interval(
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return centre - half, centre + half
+    # the bounds are exactly 0 at k = 0 and 1 at k = n; rounding leaves ~1e-17 there
+    return np.where(k == 0, 0.0, centre - half), np.where(k == n, 1.0, centre + half)
 
 
 def _binomial_args(successes: np.ndarray | float, n: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:

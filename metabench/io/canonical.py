@@ -66,9 +66,11 @@ def columns_of(path: str | Path) -> list[str] | None:
 
 
 def sniff(path: Path) -> bool:
-    """True for CSV/Parquet/JSONL files with an ``item`` or ``score`` column (or empty ones)."""
+    """True for CSV/Parquet/JSONL files with an ``item`` or ``score`` column (or empty ones), companions excepted."""
     path = Path(path)
     if _suffix(path) not in (*CSV_SUFFIXES, *JSONL_SUFFIXES, *PARQUET_SUFFIXES):
+        return False
+    if companion(path):  # probe_items.parquet has an item column but no scores
         return False
     cols = columns_of(path)
     if cols is None:
@@ -79,10 +81,29 @@ def sniff(path: Path) -> bool:
 
 
 def companion(path: Path) -> bool:
-    """Files that ``metabench run`` writes beside its runs: the run manifest and token log-probabilities."""
+    """Files that ``metabench run`` and ``metabench probe`` write beside runs.
+
+    The run manifest (``manifest.json`` marked ``"metabench_run"``), token
+    log-probabilities (``token_logprobs*.jsonl``), the probe summary
+    (``probe*.json`` marked ``"metabench_probe"``) and its per-text scores
+    (``probe_items*.parquet``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "probe.json").write_text('{"metabench_probe": 1, "tests": []}')
+    >>> _ = (d / "probe_other.json").write_text('{"tests": []}')
+    >>> companion(d / "probe.json"), companion(d / "probe_other.json"), companion(d / "probe_items.parquet")
+    (True, False, True)
+    """
     name = Path(path).name
     if name == "manifest.json":
         return b'"metabench_run"' in read_head(path, 4096)
+    if name.startswith("probe_items") and name.endswith(PARQUET_SUFFIXES):
+        return True
+    if name.startswith("probe") and name.endswith(".json"):
+        return b'"metabench_probe"' in read_head(path, 4096)
     return name.startswith("token_logprobs") and name.endswith(".jsonl")
 
 
@@ -109,7 +130,7 @@ def _read_jsonl(path: Path) -> pl.DataFrame:
                     "line is not a JSON object",
                     file=path,
                     line=lineno,
-                    fix="write one object per line, e.g. {\"model\": ..., \"benchmark\": ..., \"item\": ..., \"score\": ...}",
+                    fix='write one object per line, e.g. {"model": ..., "benchmark": ..., "item": ..., "score": ...}',
                     kind="malformed_json",
                 )
             rows.append(obj)

@@ -12,7 +12,9 @@ Multiple choice is scored by the log-likelihood of each option, raw and
 length-normalised, or by generation with answer extraction; open generation by
 exact and normalised match (:mod:`metabench.run.scoring`). Token
 log-probabilities of the benchmark text, the inputs of Min-K%, Min-K%++ and
-the zlib ratio, are written on request (:mod:`metabench.run.tokenlogprobs`).
+the zlib ratio, are written on request (:mod:`metabench.run.tokenlogprobs`);
+:func:`probe` runs the model-access contamination tests on a benchmark
+(:mod:`metabench.run.probe`, ``metabench probe``).
 
 Nothing heavy is imported here: torch, transformers and vllm load when a
 backend is created.
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 from metabench.run.backends import BACKENDS, Backend, Generation, LoglikResult, load_backend
 from metabench.run.manifest import hash_model, read_manifest
+from metabench.run.probe import ProbeResult, probe
 from metabench.run.runner import RunConfig, RunResult, run
 from metabench.run.scoring import (
     choose,
@@ -62,6 +65,7 @@ __all__ = [
     "GenerationItem",
     "LoglikResult",
     "MultipleChoiceItem",
+    "ProbeResult",
     "RunConfig",
     "RunResult",
     "Task",
@@ -80,6 +84,7 @@ __all__ = [
     "min_k_plus_plus",
     "normalize_answer",
     "normalized_match",
+    "probe",
     "read_manifest",
     "run",
     "token_logprobs",

@@ -1,7 +1,7 @@
-"""The ``metabench run`` command (registered by :mod:`metabench.cli`).
+"""The ``metabench run`` and ``metabench probe`` commands (registered by :mod:`metabench.cli`).
 
 Only typer and the standard library are imported here; the runner, the
-backends and torch load when the command runs.
+probe, the backends and torch load when a command runs.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["parse_seeds", "parse_shard", "run_command"]
+__all__ = ["parse_seeds", "parse_shard", "probe_command", "run_command"]
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -170,3 +170,88 @@ def run_command(
         f"{res.rows} rows in {res.out} ({res.written} written now, {res.resumed} from before; "
         f"{res.items_per_s:,.2f} items/s); manifest {res.manifest}"
     )
+
+
+def probe_command(
+    task: Annotated[Path, typer.Argument(help="Task file, as for metabench run (.jsonl, .yaml, .json, .parquet).")],
+    model: Annotated[Path, typer.Option("--model", help="Local model folder (config.json, tokenizer, weights).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for probe.json and probe_items.parquet.")],
+    reference: Annotated[
+        Path | None,
+        typer.Option(help="Unseen texts: a task file, or a text file with one text per line (membership tests)."),
+    ] = None,
+    backend: Annotated[str, typer.Option(help="transformers (CPU or one GPU) or vllm (GPUs).")] = "transformers",
+    name: Annotated[str | None, typer.Option("--name", help="Model name (default: folder name, as in runs).")] = None,
+    benchmark: Annotated[str | None, typer.Option(help="Benchmark name (default: the task's).")] = None,
+    task_format: Annotated[str, typer.Option(help="auto, metabench, medagentsbench or mmlu_pro.")] = "auto",
+    k: Annotated[float, typer.Option("--k", help="Fraction of lowest tokens for Min-K% and Min-K%++.")] = 0.2,
+    shards: Annotated[
+        int | None,
+        typer.Option(help="Exchangeability shards (default: one per 5 items, 2 to 50, fitted to the context)."),
+    ] = None,
+    permutations: Annotated[int, typer.Option(help="Shuffled orders per shard (cost: 1 + this passes).")] = 50,
+    exchangeability: Annotated[
+        bool, typer.Option("--exchangeability/--no-exchangeability", help="Run the sharded order test.")
+    ] = True,
+    ts_guessing: Annotated[
+        bool, typer.Option("--ts-guessing/--no-ts-guessing", help="Run TS-Guessing (multiple choice).")
+    ] = True,
+    render: Annotated[
+        str, typer.Option(help="item (question and options as published) or prompt (run's prompt).")
+    ] = "item",
+    limit: Annotated[int | None, typer.Option(help="Only the first N items.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the shuffles, permutations and masked options.")] = 0,
+    max_tokens: Annotated[int, typer.Option(help="Tokens generated per TS-Guessing answer.")] = 32,
+    batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 16,
+    device: Annotated[str, typer.Option(help="transformers: auto, cpu, cuda, cuda:1 ...")] = "auto",
+    dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16, float16.")] = "auto",
+    tensor_parallel_size: Annotated[int, typer.Option(help="vllm: GPUs per layer.")] = 1,
+    gpu_memory_utilization: Annotated[float, typer.Option(help="vllm: fraction of GPU memory to use.")] = 0.9,
+    max_model_len: Annotated[int | None, typer.Option(help="vllm: context length.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Contamination probe: Min-K%, Min-K%++, zlib, exchangeability and TS-Guessing on one benchmark."""
+    from metabench.errors import MetabenchError
+
+    try:
+        from metabench.run.probe import probe
+
+        opts = None
+        if backend == "vllm":
+            opts = {
+                "tensor_parallel_size": tensor_parallel_size,
+                "gpu_memory_utilization": gpu_memory_utilization,
+                "max_model_len": max_model_len,
+            }
+        res = probe(
+            task,
+            model,
+            out,
+            backend=backend,
+            reference=reference,
+            k=k,
+            shards=shards,
+            permutations=permutations,
+            exchangeability=exchangeability,
+            ts_guessing=ts_guessing,
+            limit=limit,
+            seed=seed,
+            model_name=name,
+            benchmark=benchmark,
+            task_format=task_format,
+            render=render,  # type: ignore[arg-type]
+            max_tokens=max_tokens,
+            batch_size=batch_size,
+            device=device,
+            dtype=dtype,
+            backend_options=opts,
+            progress=not quiet,
+        )
+    except MetabenchError as exc:
+        _fail(exc)
+        return
+    for t in res.tests:
+        p = t.get("p_value")
+        p_text = "n/a" if p is None else f"{p:.3g}"
+        typer.echo(f"{t['test']:<16} statistic {t['statistic']:.4g}  p {p_text}  n {t['n']}")
+    typer.echo(f"{res.n_items} items, {res.n_reference} reference texts in {res.seconds:.1f} s; wrote {res.out}")

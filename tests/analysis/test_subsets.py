@@ -365,6 +365,20 @@ def test_save_load_round_trip_gives_identical_predictions(sim, tmp_path, estimat
     assert before.columns[:4] == ["model", "predicted", "ci_low", "ci_high"]
 
 
+def test_save_load_round_trip_keeps_the_validation(sim, tmp_path):
+    m = sim[0].take(range(60), range(200))
+    val = validate_subset(m, [20], ["random:mean", "irt_info:pirt"], folds=3, seed=2, inner_folds=3)
+    sm = SubsetModel.fit(m, 20, selection="irt_info", estimator="pirt", seed=2, inner_folds=3, validation=val)
+    back = SubsetModel.load(sm.save(tmp_path / "subset")).validation
+    assert back is not None
+    assert back.to_dict() == val.to_dict()
+    assert back.predictions.equals(val.predictions) and back.subsets.equals(val.subsets)
+    assert back.best(20) == val.best(20)
+    # without a stored validation there is none to read back
+    plain = SubsetModel.fit(m, 20, selection="random", estimator="mean", seed=2)
+    assert SubsetModel.load(plain.save(tmp_path / "plain")).validation is None
+
+
 def test_score_partial_and_missing_answers(sim):
     m = sim[0].take(range(100), range(300))
     sm = SubsetModel.fit(m.take(range(80)), 40, selection="random", estimator="pirt", seed=0, inner_folds=3)
