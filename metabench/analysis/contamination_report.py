@@ -113,6 +113,10 @@ _TEST_ORDER = {name: k for k, name in enumerate(_TEST_LABELS)}
 _LOG_P_CAP = 4.0
 
 
+PERSON_FIT_MISFIT_SHARE = 0.25
+"""Above this share of systems flagged by person fit on one benchmark, the report says the IRT model misfits it."""
+
+
 def _label(test: str) -> str:
     return _TEST_LABELS.get(test, test)
 
@@ -847,6 +851,21 @@ def _benchmark(
                 for r in pff.filter(pl.col("flagged")).iter_rows(named=True):
                     findings.append(
                         f"{r['model']} has an aberrant response pattern ({r['statistic']}, Holm p = {r['p_adjusted']:.3g})"
+                    )
+                n_flagged = pff.filter(pl.col("flagged"))["model"].n_unique()
+                if n_flagged >= 3 and n_flagged > PERSON_FIT_MISFIT_SHARE * matrix.n_models:
+                    blocks.append(
+                        Text(
+                            f"Person fit flags {n_flagged} of {matrix.n_models} systems on {name}: more than "
+                            "contamination of a few systems would explain. The unidimensional IRT model itself "
+                            "misfits this benchmark (systems differ in their profile over subjects or skills, which "
+                            f"{matrix.n_items:,} items detect); read these flags as profile differences unless "
+                            "another test agrees."
+                        )
+                    )
+                    findings.append(
+                        f"person fit flags {n_flagged} of {matrix.n_models} systems, which points to a benchmark "
+                        "the IRT model misfits rather than to contamination"
                     )
             except MetabenchError as exc:
                 blocks.append(Text(f"Person fit could not run: {exc}"))

@@ -338,3 +338,49 @@ def test_reads_the_file_the_probe_command_writes(tmp_path):
     )
     assert got.tests.with_columns(pl.col(pl.Float64).fill_nan(None)).equals(res.to_frame())
     assert find_probes(paths=[tmp_path]) == [path]
+
+
+def test_many_person_fit_flags_are_read_as_model_misfit(monkeypatch):
+    """When person fit flags most systems of a benchmark, the section says the IRT model misfits it.
+
+    Person fit is replaced by a stand-in that flags six of eight systems, then two: the
+    rule under test is the report's reading of the flags, not the test itself (on
+    MMLU-Pro's 12,032 items, which differ in subject, several systems are flagged).
+    """
+    import metabench.analysis.contamination_report as cr
+
+    class Flags:
+        def to_frame(self) -> pl.DataFrame:
+            models = [f"m{i}" for i in range(N_MODELS)]
+            flagged = [i < 6 for i in range(N_MODELS)]
+            return pl.DataFrame(
+                {
+                    "model": models,
+                    "statistic": ["lz_star"] * N_MODELS,
+                    "value": [-5.0 if f else 0.0 for f in flagged],
+                    "p_value": [0.001 if f else 0.5 for f in flagged],
+                    "p_adjusted": [0.008 if f else 1.0 for f in flagged],
+                    "flagged": flagged,
+                }
+            )
+
+    monkeypatch.setattr(cr, "person_fit_test", lambda *a, **k: Flags())
+    rep = metabench.analyze(
+        Runs(_sim(benches=("main",)).drop("created", "training_cutoff")), ["contamination"], options=FAST
+    )
+    text = _text(_sub(rep, "main"))
+    assert "6 of 8 systems" in text and "misfits" in text
+    # two flags are read as possible contamination, with no such caution
+    monkeypatch.setattr(
+        cr,
+        "person_fit_test",
+        lambda *a, **k: type(
+            "F",
+            (),
+            {"to_frame": lambda self: Flags().to_frame().with_columns(flagged=pl.col("model").is_in(["m0", "m1"]))},
+        )(),
+    )
+    rep = metabench.analyze(
+        Runs(_sim(benches=("main",)).drop("created", "training_cutoff")), ["contamination"], options=FAST
+    )
+    assert "misfits" not in _text(_sub(rep, "main"))

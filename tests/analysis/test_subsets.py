@@ -379,6 +379,28 @@ def test_save_load_round_trip_keeps_the_validation(sim, tmp_path):
     assert SubsetModel.load(plain.save(tmp_path / "plain")).validation is None
 
 
+@pytest.mark.parametrize("method", ["anchor_irt:gpirt", "irt_info:ability_regression", "stratified:weighted_mean"])
+def test_a_held_out_model_scored_from_its_subset_alone_reproduces_the_validation(sim, method):
+    """The validation's prediction for a held-out model (what the report's error is made of) is what
+    ``SubsetModel.fit`` on that fold's training models, then ``score`` on the model's subset answers alone,
+    gives: one code path for the error that is reported and for scoring a new model."""
+    m = sim[0].take(range(60), range(200))
+    selection, estimator = method.split(":")
+    val = validate_subset(m, [30], [method], folds=3, seed=5, inner_folds=3)
+    for fold in (0, 2):
+        held = val.predictions.filter(pl.col("fold") == fold)
+        test_rows = [m.models.index(x) for x in held["model"]]
+        train = m.take([i for i in range(m.n_models) if i not in test_rows])
+        sm = SubsetModel.fit(train, 30, selection=selection, estimator=estimator, seed=5, inner_folds=3)
+        chosen = val.subsets.filter(pl.col("fold") == fold)["item"].to_list()
+        assert sorted(sm.subset.items) == sorted(chosen)
+        new = m.take(test_rows, [m.items.index(it) for it in sm.subset.items])  # the subset's answers only
+        got = sm.score(new)
+        np.testing.assert_allclose(got["predicted"].to_numpy(), held["predicted"].to_numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(got["ci_low"].to_numpy(), held["ci_low"].to_numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(got["ci_high"].to_numpy(), held["ci_high"].to_numpy(), rtol=0, atol=1e-10)
+
+
 def test_score_partial_and_missing_answers(sim):
     m = sim[0].take(range(100), range(300))
     sm = SubsetModel.fit(m.take(range(80)), 40, selection="random", estimator="pirt", seed=0, inner_folds=3)
