@@ -86,17 +86,15 @@ SIGNAL_COLUMNS: tuple[str, ...] = ("model", "benchmark", "test", "statistic", "p
 _SIGNAL_SCHEMA = dict(
     zip(SIGNAL_COLUMNS, (pl.String, pl.String, pl.String, pl.Float64, pl.Float64, pl.Float64, pl.Boolean))
 )
-_PROBE_SCHEMA = {
-    "model": pl.String,
-    "benchmark": pl.String,
+_PROBE_TEST_SCHEMA = {
     "test": pl.String,
     "statistic": pl.Float64,
     "p_value": pl.Float64,
     "ci_low": pl.Float64,
     "ci_high": pl.Float64,
     "n": pl.Int64,
-    "file": pl.String,
 }
+_PROBE_SCHEMA = {"model": pl.String, "benchmark": pl.String, **_PROBE_TEST_SCHEMA, "file": pl.String}
 
 _TEST_LABELS = {
     "constat": "ConStat",
@@ -550,14 +548,7 @@ def read_probe(path: str | Path) -> Probe:
                 "n": _count(t.get("n"), f"{where}.n", path),
             }
         )
-    schema = {
-        "test": pl.String,
-        "statistic": pl.Float64,
-        "p_value": pl.Float64,
-        "ci_low": pl.Float64,
-        "ci_high": pl.Float64,
-        "n": pl.Int64,
-    }
+    schema = _PROBE_TEST_SCHEMA
     settings = obj.get("settings")
     created = obj.get("created")
     return Probe(
