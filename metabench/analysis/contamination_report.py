@@ -1051,7 +1051,8 @@ def contamination_sections(data: Runs, ctx: AnalysisContext) -> list[Section]:
         "A contaminated system scores well on the items it has seen. ConStat (Dekoninck et al. 2024) asks whether a "
         "system's score on a benchmark is higher than its score on a related benchmark predicts across the other "
         "systems (bootstrap over items and reference systems); person fit asks whether a system solves hard items while "
-        "missing easy ones more than the fitted IRT model allows (p-values by simulation from the model). A flag is a "
+        "missing easy ones more than the IRT model allows, judged against items calibrated on the other systems "
+        "(p-values by simulation from the model, with the items' uncertainty). A flag is a "
         "signal to examine, not proof: answer-extraction failures or a genuinely different skill profile look the same."
     )
     blocks: list[Any] = [intro, Text(dates.describe())]

@@ -328,23 +328,42 @@ def test_map_theta_matches_irt_scoring() -> None:
         np.testing.assert_allclose(mine, ref, atol=1e-5)
 
 
-def test_person_fit_flags_a_model_that_knows_the_hard_items() -> None:
+@pytest.mark.parametrize("calibration", ["loo", "plugin"])
+def test_person_fit_flags_a_model_that_knows_the_hard_items(calibration: str) -> None:
     y, b = rasch_like(1, n_models=25, n_items=150)
     y[0, np.argsort(b)[-45:]] = 1.0
-    res = person_fit_test(y, n_sim=3000, seed=2)
+    res = person_fit_test(y, n_sim=3000, seed=2, calibration=calibration)  # type: ignore[arg-type]
     frame = res.to_frame()
     assert frame.columns[:6] == ["model", "statistic", "value", "p_value", "p_adjusted", "flagged"]
     flagged = frame.filter(pl.col("flagged"))
-    assert flagged.select("model", "statistic").rows() == [("m0", "lz_star")]
+    assert set(flagged["model"].to_list()) == {"m0"}  # nobody else, after Holm over 25 models
+    assert ("m0", "lz_star") in flagged.select("model", "statistic").rows()
     assert res.p_value[0, 1] < ALPHA  # Guttman errors: significant before the correction for 25 models
     # aberrant patterns cost the full simulation budget, ordinary ones stop early
     assert res.n_simulated[0] == 3000 and np.median(res.n_simulated) <= 700
+    assert res.calibration == calibration and res.to_dict()["calibration"] == calibration
 
 
-def test_person_fit_rejection_rate_without_contamination() -> None:
+def test_loo_calibration_is_more_powerful_than_plugin() -> None:
+    """Leaving the model out keeps it from bending the items towards its own pattern: smaller p-values."""
+    y, b = rasch_like(1, n_models=25, n_items=150)
+    y[0, np.argsort(b)[-45:]] = 1.0
+    loo = person_fit_test(y, models=["m0"], n_sim=3000, seed=2)
+    plug = person_fit_test(y, models=["m0"], n_sim=3000, seed=2, calibration="plugin")
+    assert np.all(loo.p_value[0] <= plug.p_value[0])
+    assert loo.values[0, 0] < plug.values[0, 0]  # lz*: lower is more aberrant
+
+
+@pytest.mark.parametrize("calibration", ["loo", "plugin"])
+def test_person_fit_rejection_rate_without_contamination(calibration: str) -> None:
     n = 80
     p = np.array(
-        [person_fit_test(rasch_like(100 + s)[0], models=["m0"], n_sim=300, seed=s).p_value[0] for s in range(n)]
+        [
+            person_fit_test(rasch_like(100 + s)[0], models=["m0"], n_sim=300, seed=s, calibration=calibration).p_value[
+                0
+            ]  # type: ignore[arg-type]
+            for s in range(n)
+        ]
     )
     lo, hi = binomial_bounds(n)
     for col in range(2):
@@ -352,15 +371,210 @@ def test_person_fit_rejection_rate_without_contamination() -> None:
     assert np.all((p > 0) & (p <= 1))
 
 
-def test_person_fit_pvalue_floor_and_missing_cells() -> None:
+def test_loo_calibration_holds_its_level_with_ten_models() -> None:
+    """With 10 models the plugin calibration is far too conservative (mean p about 0.75); leave-one-out is not.
+
+    Reference: p-values of a valid, exact test are uniform, so their mean is 0.5 and the share at or below 0.25 is
+    0.25. 120 simulations of 10 models × 200 items with 2PL truth; the bounds are four standard errors.
+    """
+    rng = np.random.default_rng(11)
+    p = []
+    for s in range(120):
+        theta = rng.normal(size=10)
+        a, b = rng.lognormal(0, 0.3, 200), rng.normal(0, 1, 200)
+        y = (rng.random((10, 200)) < expit(a * (theta[:, None] - b))).astype(float)
+        p.append(person_fit_test(y, models=["m0"], n_sim=200, seed=s).p_value[0])
+    p = np.array(p)
+    se_mean, se_share = np.sqrt(1 / 12 / len(p)), np.sqrt(0.25 * 0.75 / len(p))
+    for col in range(2):
+        assert abs(p[:, col].mean() - 0.5) < 4 * se_mean
+        assert abs(np.mean(p[:, col] <= 0.25) - 0.25) < 4 * se_share
+
+
+@pytest.mark.parametrize("calibration", ["loo", "plugin"])
+def test_person_fit_pvalue_floor_and_missing_cells(calibration: str) -> None:
     y, b = rasch_like(8, n_models=15, n_items=80)
     y[3, np.argsort(b)[-30:]] = 1.0
     y[3, np.argsort(b)[:30]] = 0.0  # hard right, easy wrong: a perfect reversal on 60 items
     y[5, :7] = np.nan
-    res = person_fit_test(ResponseMatrix.from_array(y, benchmark="x"), n_sim=400, correction="none")
+    res = person_fit_test(
+        ResponseMatrix.from_array(y, benchmark="x"),
+        n_sim=400,
+        correction="none",
+        calibration=calibration,  # type: ignore[arg-type]
+    )
     assert res.p_value[3].tolist() == [1 / 401, 1 / 401]
     assert res.n_items[5] == 73
     assert res.to_dict()["benchmark"] == "x"
+
+
+def test_loo_calibration_with_the_1pl_and_plugin_for_the_3pl() -> None:
+    y, b = rasch_like(4, n_models=15, n_items=120)
+    y[0, np.argsort(b)[-40:]] = 1.0
+    y[0, np.argsort(b)[:20]] = 0.0
+    res = person_fit_test(y, model="1pl", n_sim=500, seed=0, correction="none")
+    assert res.irt_model == "1pl" and res.calibration == "loo"
+    assert np.all(np.isfinite(res.values)) and np.all(np.isfinite(res.theta))
+    assert res.p_value[0].max() < 0.01  # the aberrant model
+    assert np.median(res.p_value[1:, 0]) > 0.2  # the others
+    three = person_fit_test(y, model="3pl", n_sim=500, seed=0, correction="none")
+    assert three.calibration == "plugin" and three.p_value[0, 0] < 0.01
+    with pytest.raises(InputError, match="1PL and 2PL"):
+        person_fit_test(y, model="3pl", calibration="loo")
+
+
+# ---------------------------------------------------------------------------
+# the leave-one-out machinery, against brute force
+# ---------------------------------------------------------------------------
+
+
+def _small_grid_problem(seed: int, asymptotes: bool) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(seed)
+    n, j = 6, 9
+    y = (rng.random((n, j)) < 0.55).astype(float)
+    obs = rng.random((n, j)) < 0.85
+    theta = rng.normal(size=n)
+    ga, gd = np.meshgrid(np.linspace(0.3, 2.0, 4), np.linspace(-2.0, 2.0, 5), indexing="ij")
+    ga, gd = ga.ravel(), gd.ravel()
+    c = rng.uniform(0.0, 0.3, j) if asymptotes else np.zeros(j)
+    d = rng.uniform(0.85, 1.0, j) if asymptotes else np.ones(j)
+    return y, obs, theta, ga, gd, c, d
+
+
+def _loglik_loops(y, obs, theta, ga, gd, c, d) -> np.ndarray:
+    out = np.zeros((y.shape[1], ga.size))
+    for j in range(y.shape[1]):
+        for g in range(ga.size):
+            for i in range(y.shape[0]):
+                if obs[i, j]:
+                    p = c[j] + (d[j] - c[j]) / (1.0 + np.exp(-(ga[g] * theta[i] + gd[g])))
+                    out[j, g] += np.log(p if y[i, j] == 1 else 1.0 - p)
+    return out
+
+
+@pytest.mark.parametrize("asymptotes", [False, True])
+def test_column_loglik_matches_loops(asymptotes: bool) -> None:
+    y, obs, theta, ga, gd, c, d = _small_grid_problem(0, asymptotes)
+    success = expit(theta[:, None] * ga + gd)
+    np.testing.assert_allclose(pf.column_loglik(y, obs, success, c, d), _loglik_loops(y, obs, theta, ga, gd, c, d))
+
+
+def test_prior_basis_monomials() -> None:
+    ga, gd = np.array([0.5, 1.0, 1.5, 0.5]), np.array([-1.0, 0.0, 1.0, 2.0])
+    q = pf.prior_basis(ga, gd, degree=2)
+    u, v = (ga - ga.mean()) / ga.std(), (gd - gd.mean()) / gd.std()
+    np.testing.assert_allclose(q, np.stack([v, u, v * v, u * v, u * u], axis=1))
+    np.testing.assert_allclose(pf.prior_basis(np.ones(4), gd, degree_1d=3), np.stack([v, v**2, v**3], axis=1))
+    assert pf.prior_basis(np.ones(3), np.zeros(3)).shape == (3, 0)
+
+
+def test_fit_prior_matches_a_generic_optimiser() -> None:
+    """The analytic-gradient fit equals Nelder–Mead on the objective written out with logsumexp."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    y, obs, theta, ga, gd, c, d = _small_grid_problem(1, False)
+    loglik = _loglik_loops(y, obs, theta, ga, gd, c, d)
+    basis = pf.prior_basis(ga, gd, degree=2)
+    ridge = 0.05
+
+    def objective(coef: np.ndarray) -> float:
+        logw = basis @ coef - logsumexp(basis @ coef)
+        return -float(np.sum(logsumexp(loglik + logw, axis=1))) + ridge * float(coef @ coef)
+
+    got = pf.fit_prior(np.exp(loglik), basis, ridge=ridge)
+    ref = minimize(
+        objective,
+        np.zeros(basis.shape[1]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 40_000, "maxfev": 40_000},
+    )
+    np.testing.assert_allclose(got, ref.x, atol=1e-4)
+    assert objective(got) <= ref.fun + 1e-9
+
+
+def test_fit_prior_with_items_observed_exactly_matches_moments() -> None:
+    """Exponential-family MLE: with each item's likelihood a point mass, E_w[basis] equals the items' mean basis."""
+    rng = np.random.default_rng(2)
+    ga, gd = np.meshgrid(np.linspace(0.5, 2.0, 8), np.linspace(-3.0, 3.0, 15), indexing="ij")
+    ga, gd = ga.ravel(), gd.ravel()
+    basis = pf.prior_basis(ga, gd, degree=2)
+    where = rng.integers(0, ga.size, 400)  # the grid point each item sits on
+    lik = np.zeros((400, ga.size))
+    lik[np.arange(400), where] = 1.0
+    coef = pf.fit_prior(lik, basis, ridge=0.0)
+    w = np.exp(pf.log_weights(basis, coef))
+    np.testing.assert_allclose(w @ basis, basis[where].mean(axis=0), atol=1e-5)
+
+
+def test_leave_one_out_equals_the_posterior_refitted_without_the_model() -> None:
+    y, obs, theta, ga, gd, c, d = _small_grid_problem(3, True)
+    success = expit(theta[:, None] * ga + gd)
+    loglik = pf.column_loglik(y, obs, success, c, d)
+    log_prior = np.log(np.random.default_rng(0).dirichlet(np.ones(ga.size)))
+    grid = pf.ItemGrid(ga, gd, log_prior, loglik, success, c, d, theta, 0)
+    for i in range(y.shape[0]):
+        keep = np.arange(y.shape[0]) != i
+        ll = _loglik_loops(y[keep], obs[keep], theta[keep], ga, gd, c, d) + log_prior
+        ref = np.exp(ll - ll.max(axis=1, keepdims=True))
+        ref /= ref.sum(axis=1, keepdims=True)
+        post = pf.leave_one_out(grid, y, obs, i)
+        np.testing.assert_allclose(post, ref, atol=1e-12)
+        p = pf.predictive(grid, post, 0.4, c, d)
+        brute = [
+            c[j] + (d[j] - c[j]) * sum(post[j, g] * expit(ga[g] * 0.4 + gd[g]) for g in range(ga.size))
+            for j in range(y.shape[1])
+        ]
+        np.testing.assert_allclose(p, brute)
+
+
+@pytest.mark.parametrize("asymptotes", [False, True])
+def test_ability_score_is_the_gradient_of_the_marginal_likelihood(asymptotes: bool) -> None:
+    """Fisher's identity, checked by central differences of Σ_j log Σ_g w_g P(column j | g, θ)."""
+    from scipy.special import logsumexp
+
+    y, obs, theta, ga, gd, c, d = _small_grid_problem(4, asymptotes)
+    logw = np.log(np.random.default_rng(1).dirichlet(np.ones(ga.size)))
+
+    def marginal(th: np.ndarray) -> float:
+        return float(np.sum(logsumexp(_loglik_loops(y, obs, th, ga, gd, c, d) + logw, axis=1)))
+
+    success = expit(theta[:, None] * ga + gd)
+    ll = pf.column_loglik(y, obs, success, c, d) + logw
+    post = np.exp(ll - ll.max(axis=1, keepdims=True))
+    post /= post.sum(axis=1, keepdims=True)
+    grad, info = pf._ability_score(y, obs, success, post, ga, c, d)
+    h = 1e-5
+    num = np.array([(marginal(theta + h * e) - marginal(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])
+    np.testing.assert_allclose(grad, num, rtol=1e-6, atol=1e-8)
+    assert np.all(info > 0)
+
+
+def test_item_grid_recovers_the_item_distribution() -> None:
+    """Known truth: 2PL items with slopes LogNormal(0, 0.3) and difficulties N(0, 1), 40 models × 600 items.
+
+    The fitted prior's mean slope and the spread of its intercepts come close to the truth's (on the standardised
+    ability scale), and the abilities correlate with the true ones.
+    """
+    from metabench.irt import IRT
+
+    rng = np.random.default_rng(5)
+    theta = rng.normal(size=40)
+    a, b = rng.lognormal(0, 0.3, 600), rng.normal(0, 1, 600)
+    y = (rng.random((40, 600)) < expit(a * (theta[:, None] - b))).astype(float)
+    irt = IRT(model="2pl").fit(y)
+    obs = np.ones_like(y, dtype=bool)
+    grid = pf.item_grid(
+        y, obs, irt.abilities_, irt.params_.slopes[:, 0], irt.params_.intercepts, irt.guessing_, 1 - irt.slipping_, True
+    )
+    w = np.exp(grid.log_prior)
+    assert w.sum() == pytest.approx(1.0)
+    assert np.corrcoef(grid.theta, theta)[0, 1] > 0.98
+    s = np.std(theta)  # the truth on the scale of its own standardised abilities
+    mean_slope = float(w @ grid.slopes)
+    sd_intercept = float(np.sqrt(w @ grid.intercepts**2 - (w @ grid.intercepts) ** 2))
+    assert mean_slope == pytest.approx(np.mean(a) * s, rel=0.15)
+    assert sd_intercept == pytest.approx(np.std(-a * (b - theta.mean())), rel=0.15)
 
 
 def test_person_fit_input_errors() -> None:
@@ -371,6 +585,8 @@ def test_person_fit_input_errors() -> None:
         person_fit_test(y, model="mirt2")  # type: ignore[arg-type]
     with pytest.raises(InputError):
         person_fit_test(y, models=["zz"])
+    with pytest.raises(InputError, match="calibration"):
+        person_fit_test(y, calibration="bootstrap")  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------
@@ -687,9 +903,13 @@ def test_contamination_report_section_flags_a_boosted_system():
         if bench == "main":
             y[3, : int(0.3 * n_items)] = 1.0  # m3 has seen 30% of the items
         for i in range(n_models):
-            rows += [{"model": f"m{i}", "benchmark": bench, "item": f"{bench}{j}", "score": y[i, j]} for j in range(n_items)]
+            rows += [
+                {"model": f"m{i}", "benchmark": bench, "item": f"{bench}{j}", "score": y[i, j]} for j in range(n_items)
+            ]
     runs = Runs(pl.DataFrame(rows))
-    rep = metabench.analyze(runs, ["contamination"], options={"contamination_bootstrap": 300, "contamination_sims": 400})
+    rep = metabench.analyze(
+        runs, ["contamination"], options={"contamination_bootstrap": 300, "contamination_sims": 400}
+    )
     (sec,) = rep.sections
     main = next(s for s in sec.subsections if s.title == "main")
     text = " ".join(b.markdown for b in main.blocks if isinstance(b, Text))
