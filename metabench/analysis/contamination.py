@@ -1384,23 +1384,24 @@ def min_k_plus_plus(
     return _lowest_mean(z, k)
 
 
-def zlib_ratio(text: str | Sequence[str], total_logprob: float | Sequence[float] | np.ndarray) -> float | np.ndarray:
-    """zlib ratio (Carlini et al. 2021): the text's log-likelihood per byte of its zlib-compressed form.
+def zlib_ratio(text: str | Sequence[str], mean_logprob: float | Sequence[float] | np.ndarray) -> float | np.ndarray:
+    """zlib ratio (Carlini et al. 2021): the text's log-perplexity measured against its zlib entropy.
 
-    ``total_logprob / len(zlib.compress(text.encode("utf-8")))``: the model's
-    log-likelihood of the whole text (the sum over its tokens) is measured
-    against how compressible the text is in general, so that text that is
+    ``mean_logprob / len(zlib.compress(text.encode("utf-8")))``: the model's
+    mean token log-probability of the text (minus its log-perplexity) divided
+    by the length in bytes of the compressed text, so that text that is
     likely only because it is repetitive does not look memorised. Higher (less
-    negative) scores point to members. (Carlini et al. divide the
-    log-perplexity, the *mean* negative log-probability, instead; for texts of
-    one length the two rank alike.)
+    negative) scores point to members. This is the definition of Carlini et
+    al. and of the Min-K% paper's baseline (Shi et al. 2024), and the one of
+    :func:`metabench.run.zlib_ratio`, which takes the token log-probabilities
+    themselves.
 
     Parameters
     ----------
     text : str or sequence of str
         The text(s).
-    total_logprob : float or array_like
-        Sum of the token log-probabilities of each text.
+    mean_logprob : float or array_like
+        Mean of the token log-probabilities of each text.
 
     Returns
     -------
@@ -1409,16 +1410,16 @@ def zlib_ratio(text: str | Sequence[str], total_logprob: float | Sequence[float]
     Examples
     --------
     >>> import zlib
-    >>> zlib_ratio("abc abc abc", -12.0) == -12.0 / len(zlib.compress(b"abc abc abc"))
+    >>> zlib_ratio("abc abc abc", -1.5) == -1.5 / len(zlib.compress(b"abc abc abc"))
     True
     """
     if isinstance(text, str):
-        return float(total_logprob) / len(zlib.compress(text.encode("utf-8")))  # type: ignore[arg-type]
-    lp = np.asarray(total_logprob, dtype=float)
+        return float(mean_logprob) / len(zlib.compress(text.encode("utf-8")))  # type: ignore[arg-type]
+    lp = np.asarray(mean_logprob, dtype=float)
     texts = list(text)
     if lp.shape != (len(texts),):
         raise InputError(
-            f"{len(texts)} texts but {lp.size} log-probabilities", fix="give one total log-probability per text"
+            f"{len(texts)} texts but {lp.size} log-probabilities", fix="give one mean token log-probability per text"
         )
     sizes = np.array([len(zlib.compress(t.encode("utf-8"))) for t in texts], dtype=float)
     return lp / sizes

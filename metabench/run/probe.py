@@ -391,7 +391,7 @@ def _token_scores(
     from metabench.analysis.contamination import min_k_plus_plus, min_k_prob, zlib_ratio
 
     n = len(texts)
-    mk, mkpp, total = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    mk, mkpp, mean = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     stats = bool(getattr(backend, "full_vocab_logprobs", True))  # a vllm engine without them: no Min-K%++
     for a in range(0, n, batch_size):
         chunk = list(texts[a : a + batch_size])
@@ -401,11 +401,11 @@ def _token_scores(
             if lp.size == 0:
                 continue
             mk[a + j] = float(min_k_prob(lp, k))
-            total[a + j] = float(lp.sum())
+            mean[a + j] = float(lp.mean())
             if r.mu is not None and r.sigma is not None:
                 mkpp[a + j] = float(min_k_plus_plus(lp, r.mu, None, k, token_sd=r.sigma))
         advance(len(chunk))
-    zl = np.asarray(zlib_ratio(list(texts), total), dtype=float) if n else np.empty(0)
+    zl = np.asarray(zlib_ratio(list(texts), mean), dtype=float) if n else np.empty(0)
     return mk, mkpp, zl
 
 

@@ -723,6 +723,15 @@ def test_zlib_ratio() -> None:
         zlib_ratio(texts, [1.0])
 
 
+def test_zlib_ratio_agrees_with_the_runners_token_level_function() -> None:
+    """One definition across the package: mean token log-probability per zlib byte (Carlini et al. 2021)."""
+    from metabench.run import zlib_ratio as run_zlib_ratio
+
+    lp = np.log(np.random.default_rng(0).uniform(0.01, 1.0, 17))
+    text = "the patient presented with chest pain"
+    assert zlib_ratio(text, float(lp.mean())) == pytest.approx(run_zlib_ratio(lp, text))
+
+
 # ---------------------------------------------------------------------------
 # membership test
 # ---------------------------------------------------------------------------
