@@ -39,6 +39,12 @@ contamination; the adjusted one should stay near its nominal rate.
 The rejection rate of a calibrated test is 0.05 ± 0.02 (the Monte Carlo standard
 error at 1,000 simulations is 0.007).
 
+``--person-fit-grid SIMS`` runs only the person-fit calibration over numbers
+of models and items (``PF_SETTINGS``: 10 to 100 models, 200 to 1,000 items,
+2PL truth with ``a ~ LogNormal(0, 0.3)``, ``b ~ N(0, 1)``, fitted as 2PL or
+1PL), both calibrations, and prints the rejection rate at alpha = 0.05 and the
+mean p-value (0.5 for a calibrated test).
+
 The last part runs ConStat (each MedAgentsBench benchmark against
 ``mmlu_medical``, and ``medqa`` against ``medbullets``) and the person-fit tests
 on ``data/runs/medagents_zero_shot.parquet`` and prints per model × benchmark
@@ -48,6 +54,7 @@ Usage::
 
     python benchmarks/contamination.py                      # 1,000 null simulations, 500 per boost
     python benchmarks/contamination.py --sims 200 --power-sims 100 --workers 2
+    python benchmarks/contamination.py --person-fit-grid 300   # person fit: 10-100 models, both calibrations
 """
 
 from __future__ import annotations
@@ -234,6 +241,48 @@ def medagents() -> None:
             print(fl.select("model", "benchmark", "statistic", "value", "p_value", "p_adjusted"))
 
 
+PF_SETTINGS = (
+    (10, 200, "2pl"),
+    (10, 500, "2pl"),
+    (30, 300, "2pl"),
+    (50, 1000, "2pl"),
+    (100, 200, "2pl"),
+    (30, 300, "1pl"),
+)
+"""(models, items, fitted IRT model) of the person-fit calibration grid; the truth is always 2PL."""
+
+
+def _person_fit_null(args: tuple[int, int, int, str, str]) -> np.ndarray:
+    """p-values (lz*, G*) of m0 on one uncontaminated 2PL simulation."""
+    seed, n_models, n_items, model, calibration = args
+    rng = np.random.default_rng(seed)
+    theta = rng.normal(size=n_models)
+    a, b = rng.lognormal(0.0, 0.3, n_items), rng.normal(0.0, 1.0, n_items)
+    y = (rng.random((n_models, n_items)) < 1.0 / (1.0 + np.exp(-a * (theta[:, None] - b)))).astype(float)
+    res = person_fit_test(y, models=["m0"], model=model, n_sim=500, seed=seed, calibration=calibration)  # type: ignore[arg-type]
+    return res.p_value[0]
+
+
+def person_fit_grid(sims: int, workers: int) -> None:
+    """Rejection rate and mean p-value of person fit without contamination, over models × items × calibration."""
+    print(f"\nPerson fit without contamination, 2PL truth ({sims} simulations per row, 500 simulated vectors each)")
+    head = f"{'models':>7}{'items':>7}{'fit':>5}{'calibration':>13}{'lz* rej':>9}{'G* rej':>8}{'lz* mean p':>12}{'G* mean p':>11}"
+    print(head)
+    print("-" * len(head))
+    for n_models, n_items, model in PF_SETTINGS:
+        for calibration in ("loo", "plugin"):
+            jobs = [(10**7 + s, n_models, n_items, model, calibration) for s in range(sims)]
+            if workers <= 1:
+                p = np.array([_person_fit_null(j) for j in jobs])
+            else:
+                with ProcessPoolExecutor(workers, initializer=_single_thread) as ex:
+                    p = np.array(list(ex.map(_person_fit_null, jobs, chunksize=4)))
+            rej, mean = (p <= ALPHA).mean(axis=0), p.mean(axis=0)
+            print(
+                f"{n_models:>7}{n_items:>7}{model:>5}{calibration:>13}{rej[0]:>9.3f}{rej[1]:>8.3f}{mean[0]:>12.3f}{mean[1]:>11.3f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sims", type=int, default=1000, help="simulations per null scenario")
@@ -241,8 +290,19 @@ def main() -> None:
     parser.add_argument("--boosts", default="2,5,10,20", help="boost sizes in points")
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1))
     parser.add_argument("--no-medagents", action="store_true", help="skip the MedAgentsBench part")
+    parser.add_argument(
+        "--person-fit-grid",
+        type=int,
+        default=0,
+        metavar="SIMS",
+        help="only the person-fit calibration over numbers of models and items, SIMS simulations per row",
+    )
     args = parser.parse_args()
     t0 = time.perf_counter()
+    if args.person_fit_grid:
+        person_fit_grid(args.person_fit_grid, args.workers)
+        print(f"\n({time.perf_counter() - t0:.0f} s on {args.workers} worker(s))")
+        return
     null_rows = [
         ("null", scenario(range(args.sims), 0.0, 0.0, args.workers)),
         ("null, drift 0.5", scenario(range(10**6, 10**6 + args.sims), 0.0, 0.5, args.workers)),

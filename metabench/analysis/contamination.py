@@ -749,8 +749,8 @@ def person_fit_test(
         vectors are simulated from them at :math:`\\hat\\theta`. The tested
         model helped fit the items, which then fit its own pattern better
         than the simulated ones: the tests are conservative, the more so the
-        fewer the models (with 10 models × 500 items the mean p-value under
-        no contamination is 0.72–0.75 instead of 0.5). Simulating from items
+        fewer the models (with 10 models the mean p-value under no
+        contamination is about 0.7 instead of 0.5). Simulating from items
         fitted without the model is no cure either: its pattern then looks
         aberrant against noisy items that the simulated vectors follow
         exactly.
