@@ -64,8 +64,10 @@ import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -161,12 +163,16 @@ def _one(args: tuple[int, float, float]) -> np.ndarray:
     return run_tests(simulate(seed, boost, drift))
 
 
-def scenario(seeds: range, boost: float, drift: float, workers: int) -> np.ndarray:
-    jobs = [(s, boost, drift) for s in seeds]
+def _pmap(fn: Callable[[Any], np.ndarray], jobs: list[Any], workers: int, chunksize: int = 8) -> np.ndarray:
+    """``fn`` over ``jobs``, in ``workers`` single-threaded processes (in this process with one worker)."""
     if workers <= 1:
-        return np.array([_one(j) for j in jobs])
+        return np.array([fn(j) for j in jobs])
     with ProcessPoolExecutor(workers, initializer=_single_thread) as ex:
-        return np.array(list(ex.map(_one, jobs, chunksize=8)))
+        return np.array(list(ex.map(fn, jobs, chunksize=chunksize)))
+
+
+def scenario(seeds: range, boost: float, drift: float, workers: int) -> np.ndarray:
+    return _pmap(_one, [(s, boost, drift) for s in seeds], workers)
 
 
 def rate_table(rows: list[tuple[str, np.ndarray]]) -> str:
@@ -272,11 +278,7 @@ def person_fit_grid(sims: int, workers: int) -> None:
     for n_models, n_items, model in PF_SETTINGS:
         for calibration in ("loo", "plugin"):
             jobs = [(10**7 + s, n_models, n_items, model, calibration) for s in range(sims)]
-            if workers <= 1:
-                p = np.array([_person_fit_null(j) for j in jobs])
-            else:
-                with ProcessPoolExecutor(workers, initializer=_single_thread) as ex:
-                    p = np.array(list(ex.map(_person_fit_null, jobs, chunksize=4)))
+            p = _pmap(_person_fit_null, jobs, workers, chunksize=4)
             rej, mean = (p <= ALPHA).mean(axis=0), p.mean(axis=0)
             print(
                 f"{n_models:>7}{n_items:>7}{model:>5}{calibration:>13}{rej[0]:>9.3f}{rej[1]:>8.3f}{mean[0]:>12.3f}{mean[1]:>11.3f}"

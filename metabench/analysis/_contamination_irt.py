@@ -416,6 +416,13 @@ def _ability_score(
     return grad, info
 
 
+def _standardise(theta: np.ndarray, ga: np.ndarray, gd: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Abilities moved to mean 0 and standard deviation 1, the grid moved with them (``a θ + δ`` unchanged)."""
+    mean, sd = float(np.mean(theta)), float(np.std(theta))
+    sd = sd if sd > 0 else 1.0
+    return (theta - mean) / sd, ga * sd, gd + ga * mean
+
+
 def item_grid(
     y: np.ndarray,
     obs: np.ndarray,
@@ -440,10 +447,7 @@ def item_grid(
     """
     ga, gd = _grid(a, delta, free_slope)
     basis = prior_basis(ga, gd)
-    th = np.asarray(theta, dtype=float).copy()
-    mean, sd = float(np.mean(th)), float(np.std(th))
-    th = (th - mean) / (sd if sd > 0 else 1.0)
-    ga, gd = ga * (sd if sd > 0 else 1.0), gd + ga * mean
+    th, ga, gd = _standardise(np.asarray(theta, dtype=float), ga, gd)
     spread2 = 100.0
     coef = np.zeros(basis.shape[1])
     rounds = 0
@@ -456,11 +460,7 @@ def item_grid(
         post /= post.sum(axis=1, keepdims=True)
         grad, info = _ability_score(y, obs, success, post, ga, c, d)
         move = np.clip((grad - th / spread2) / (info + 1.0 / spread2), -1.0, 1.0)
-        th = th + move
-        mean, sd = float(np.mean(th)), float(np.std(th))
-        sd = sd if sd > 0 else 1.0
-        th = (th - mean) / sd
-        ga, gd = ga * sd, gd + ga * mean
+        th, ga, gd = _standardise(th + move, ga, gd)
         if float(np.max(np.abs(move))) < JOINT_TOL:
             break
     success = expit(np.clip(th[:, None] * ga + gd, -_Z_MAX, _Z_MAX))

@@ -8,6 +8,11 @@ multiple-testing corrections, Wilson interval), brute-force enumeration
 by sorting), the IRT scorer of metabench.irt (posterior-mode abilities), the
 runner's own Min-K% functions, and simulations with known truth (rejection rates
 under no contamination within binomial bounds, detection of injected boosts).
+The leave-one-out person-fit machinery is checked against explicit loops (grid
+log-likelihoods, posteriors recomputed without the model, predictive sums),
+scipy's Nelder–Mead on the prior's objective written out with ``logsumexp``,
+the exponential-family moment condition, central finite differences (the
+ability gradient) and a simulation with known item distribution.
 """
 
 from __future__ import annotations

@@ -350,9 +350,12 @@ def test_many_person_fit_flags_are_read_as_model_misfit(monkeypatch):
     import metabench.analysis.contamination_report as cr
 
     class Flags:
+        def __init__(self, n_flagged: int) -> None:
+            self.n_flagged = n_flagged
+
         def to_frame(self) -> pl.DataFrame:
             models = [f"m{i}" for i in range(N_MODELS)]
-            flagged = [i < 6 for i in range(N_MODELS)]
+            flagged = [i < self.n_flagged for i in range(N_MODELS)]
             return pl.DataFrame(
                 {
                     "model": models,
@@ -364,23 +367,11 @@ def test_many_person_fit_flags_are_read_as_model_misfit(monkeypatch):
                 }
             )
 
-    monkeypatch.setattr(cr, "person_fit_test", lambda *a, **k: Flags())
-    rep = metabench.analyze(
-        Runs(_sim(benches=("main",)).drop("created", "training_cutoff")), ["contamination"], options=FAST
-    )
-    text = _text(_sub(rep, "main"))
+    runs = Runs(_sim(benches=("main",)).drop("created", "training_cutoff"))
+    monkeypatch.setattr(cr, "person_fit_test", lambda *a, **k: Flags(6))
+    text = _text(_sub(metabench.analyze(runs, ["contamination"], options=FAST), "main"))
     assert "6 of 8 systems" in text and "misfits" in text
     # two flags are read as possible contamination, with no such caution
-    monkeypatch.setattr(
-        cr,
-        "person_fit_test",
-        lambda *a, **k: type(
-            "F",
-            (),
-            {"to_frame": lambda self: Flags().to_frame().with_columns(flagged=pl.col("model").is_in(["m0", "m1"]))},
-        )(),
-    )
-    rep = metabench.analyze(
-        Runs(_sim(benches=("main",)).drop("created", "training_cutoff")), ["contamination"], options=FAST
-    )
+    monkeypatch.setattr(cr, "person_fit_test", lambda *a, **k: Flags(2))
+    rep = metabench.analyze(runs, ["contamination"], options=FAST)
     assert "misfits" not in _text(_sub(rep, "main"))
