@@ -9,6 +9,7 @@ benchmarks table of benchmark-level scores (a published leaderboard, or
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "Runs",
     "ScoreTable",
     "check_frame",
+    "natural_key",
     "normalize_frame",
 ]
 
@@ -322,7 +324,40 @@ def normalize_frame(frame: pl.DataFrame) -> pl.DataFrame:
     extras = [c for c in frame.columns if c not in canonical and not c.startswith("_")]
     order = ["model", "method", "benchmark", "item", "seed", "step", "subject", "score"]
     cols = [c for c in order if c in canonical] + extras
-    return frame.with_columns(exprs).select(cols)
+    out = frame.with_columns(exprs).select(cols)
+    # Rows in key order: every later step (matrices, group-bys, sums) then sees the same rows in the
+    # same order whatever the order of the files or of the rows within them.
+    keys = [c for c in KEY_COLUMNS if c in out.columns]
+    return out.sort(keys, nulls_last=True, maintain_order=True)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(label: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders digit runs by value: ``"q2"`` before ``"q10"``.
+
+    Labels are compared piece by piece (text pieces as text, digit runs as numbers, a
+    digit run before text); it is a total order on distinct labels, so any input order
+    gives the same sorted order.
+
+    Examples
+    --------
+    >>> sorted(["q10", "q2", "a", "q1b", "10", "9"], key=natural_key)
+    ['9', '10', 'a', 'q1b', 'q2', 'q10']
+    """
+    parts = _DIGITS.split(label)
+    key: list[tuple[int, int | str]] = []
+    for k, piece in enumerate(parts):
+        if not piece:
+            continue
+        if k % 2:  # a digit run; leading zeros keep "01" and "1" apart
+            key.append((0, int(piece)))
+            key.append((0, -len(piece)))
+        else:
+            key.append((1, piece))
+    key.append((2, label))
+    return tuple(key)
 
 
 # ---------------------------------------------------------------------------
@@ -946,7 +981,8 @@ class Runs:
         -------
         ResponseMatrix
             Rows are systems (``model`` or ``model|method``), sorted; columns are
-            items in first-seen order.
+            items in natural order of their ids (:func:`natural_key`), so the matrix
+            does not depend on the order of the input rows.
         """
         bms = self.benchmarks
         if benchmark is None:
@@ -979,8 +1015,7 @@ class Runs:
             first = df.group_by("_system", "item").agg(pl.col("seed").min().alias("_first"))
             df = df.join(first, on=["_system", "item"]).filter(pl.col("seed") == pl.col("_first")).drop("_first")
         models = sorted(df.get_column("_system").unique().to_list())
-        items_df = df.select("item").unique(maintain_order=True)
-        items = items_df.get_column("item").to_list()
+        items = sorted(df.get_column("item").unique().to_list(), key=natural_key)
         m_index = {m: i for i, m in enumerate(models)}
         i_index = {it: j for j, it in enumerate(items)}
         mi = df.get_column("_system").replace_strict(m_index, return_dtype=pl.Int64).to_numpy()

@@ -15,6 +15,7 @@ import polars as pl
 from typer.testing import CliRunner
 
 from metabench import Runs
+from metabench.analysis.subsets import SubsetModel
 from metabench.cli import app
 
 
@@ -64,10 +65,19 @@ def test_subset_fit_then_score(tmp_path):
     with out_csv.open() as fh:
         rows = list(csv.DictReader(fh))
     assert {"model", "predicted", "ci_low", "ci_high"} <= set(rows[0])
+    # the CLI writes what the Python API computes from the saved subset and the new models' subset answers
+    api = SubsetModel.load(tmp_path / "sub").score(new.filter(pl.col("item").is_in(doc["items"])))
+    api_pred = dict(zip(api["model"], api["predicted"], strict=True))
+    assert all(abs(float(r["predicted"]) - api_pred[r["model"]]) < 1e-9 for r in rows)
     truth = new.frame.group_by("model").agg(pl.col("score").mean())
     truth = dict(zip(truth["model"], truth["score"], strict=True))
     err = [abs(float(r["predicted"]) - truth[r["model"]]) for r in rows]
-    assert len(rows) == 10 and np.mean(err) < 0.06  # 40 of 300 items: sampling SE of a mean alone is ~0.07
+    # Bound from the simulation itself: over simulation seeds 0-24 of `_runs` the mean error of these 10 models was
+    # 0.025-0.093 (median 0.050; 4 of 25 above 0.06), about the plain 40-item mean's (0.026-0.093). For seed 0 it is
+    # 0.053, or 0.062 under another BLAS kernel (OPENBLAS_CORETYPE=Haswell), which moves the IRT fit by 1e-9 and
+    # with it one of 40 k-means anchors: a bound of 0.06 sat inside the test's own noise. The estimator's accuracy
+    # is measured over grids of settings by benchmarks/subsets.py; here the check is that the scores are sane.
+    assert len(rows) == 10 and np.mean(err) < 0.1
     inside = [float(r["ci_low"]) <= truth[r["model"]] <= float(r["ci_high"]) for r in rows]
     assert sum(inside) >= 8
 

@@ -66,6 +66,8 @@ JOINT_PRIOR_ITER = 3
 JOINT_TOL = 1e-3
 """The joint fit stops when no (standardised) ability moves by more than this."""
 _P_MIN = 1e-300
+TIE_TOL = 1e-9
+"""Easiness values (success probabilities) closer than this are tied in the Guttman count."""
 
 
 def probabilities(theta: np.ndarray, a: np.ndarray, delta: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -124,12 +126,17 @@ def guttman(y: np.ndarray, obs: np.ndarray, easiness: np.ndarray) -> np.ndarray:
     possible value ``r (n - r)`` (``r`` right out of ``n`` answered), so it lies
     in [0, 1]; it is 0 when all answered items are right or all wrong (no
     pair can be out of order) and NaN when none was answered.
+
+    Easiness values within ``TIE_TOL`` of their neighbour in sorted order are
+    tied: items that are the same in the data (answered alike by every other
+    model) can come out of the fit a rounding error apart, and an order decided
+    by rounding would make G* turn on the last bits of a sum.
     """
     order = np.argsort(-easiness, kind="stable")
     e = easiness[order]
     ones = (obs & (y == 1))[:, order].astype(float)
     zeros = (obs & (y == 0))[:, order].astype(float)
-    starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+    starts = np.flatnonzero(np.r_[True, (e[:-1] - e[1:]) > TIE_TOL])
     ones_g = np.add.reduceat(ones, starts, axis=1)
     zeros_g = np.add.reduceat(zeros, starts, axis=1)
     zeros_before = np.cumsum(zeros_g, axis=1) - zeros_g
@@ -154,7 +161,7 @@ def sequential_pvalues(
     g_obs: float,
     n_max: int,
     h: int = SEQUENTIAL_H,
-) -> tuple[float, float, int]:
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Monte Carlo p-values of lz* (lower tail) and G* (upper tail) of one model, by sequential simulation.
 
     All arrays are over the items the model answered. Response vectors are
@@ -170,8 +177,11 @@ def sequential_pvalues(
 
     Returns
     -------
-    p_lz, p_g : float
-        NaN where the observed statistic is NaN.
+    p : numpy.ndarray
+        (2,) p-values of lz* and G*; NaN where the observed statistic is NaN.
+    n_each : numpy.ndarray
+        (2,) draws each p-value rests on: ``L`` where it stopped early, else the
+        draws simulated (its Monte Carlo standard error is ``sqrt(p (1 - p) / n_each)``).
     n_used : int
         Draws simulated.
     """
@@ -206,7 +216,7 @@ def sequential_pvalues(
     for s in range(2):
         if active[s]:
             pv[s] = h / stop_at[s] if stop_at[s] else (counts[s] + 1.0) / (n_max + 1.0)
-    return float(pv[0]), float(pv[1]), done
+    return pv, np.where(stop_at > 0, stop_at, done), done
 
 
 # ---------------------------------------------------------------------------

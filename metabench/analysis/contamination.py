@@ -102,6 +102,7 @@ import polars as pl
 from scipy import stats
 
 from metabench.analysis import _contamination_fit as _fit
+from metabench._random import keyed_rng, serial_blas
 from metabench.analysis import _contamination_irt as _pf
 from metabench.errors import InputError
 from metabench.runs import Exclusion, ResponseMatrix, Runs
@@ -255,6 +256,9 @@ class ConStatResult:
         One-sided bootstrap p-value of ``delta <= 0`` and its multiplicity-adjusted value.
     flagged : numpy.ndarray
         ``p_adjusted <= alpha``.
+    p_mc_se, decision_stable : numpy.ndarray
+        Monte Carlo standard error of each bootstrap p-value, and whether its
+        flag holds over ± ``MC_Z`` of them (see :func:`constat`).
     n_reference : numpy.ndarray
         Reference models in each model's fit (the model itself left out).
     extrapolated : numpy.ndarray
@@ -287,11 +291,16 @@ class ConStatResult:
     alpha: float = 0.05
     correction: str = "holm"
     exclusions: tuple[Exclusion, ...] = ()
+    p_mc_se: np.ndarray | None = None
+    decision_stable: np.ndarray | None = None
 
     def to_frame(self) -> pl.DataFrame:
         """One row per tested model: model, benchmark, reference, score, predicted, delta, ci_low, ci_high,
-        p_value, p_adjusted, flagged, reference_score, n_reference, extrapolated."""
+        p_value, p_adjusted, flagged, reference_score, n_reference, extrapolated, p_mc_se (the p-value's
+        Monte Carlo standard error), decision_stable."""
         n = len(self.models)
+        se = self.p_mc_se if self.p_mc_se is not None else np.full(n, np.nan)
+        stable = self.decision_stable if self.decision_stable is not None else np.ones(n, dtype=bool)
         return pl.DataFrame(
             {
                 "model": list(self.models),
@@ -308,6 +317,8 @@ class ConStatResult:
                 "reference_score": self.reference_score,
                 "n_reference": self.n_reference.astype(np.int64),
                 "extrapolated": self.extrapolated.astype(bool),
+                "p_mc_se": se,
+                "decision_stable": stable.astype(bool),
             },
             nan_to_null=False,
         )
@@ -355,6 +366,7 @@ def constat(
     alpha: float = 0.05,
     correction: Correction = "holm",
     level: float = 0.95,
+    n_bootstrap_max: int | None = None,
 ) -> ConStatResult:
     """Performance-based contamination test (ConStat): is a model's score higher than its reference score predicts?
 
@@ -409,6 +421,11 @@ def constat(
         Multiple-testing correction across the tested models.
     level : float
         Confidence level of the interval of ``delta``.
+    n_bootstrap_max : int, optional
+        Most replicates (default ``10 * n_bootstrap``): where a model's flag
+        would turn within ± ``MC_Z`` Monte Carlo standard errors of the
+        p-values, the test is run again with four times as many replicates,
+        up to this number.
 
     Returns
     -------
@@ -462,6 +479,11 @@ def constat(
     ['m3']
     """
     n_boot = _check_count(n_bootstrap, "n_bootstrap", 50, "use e.g. 1000 replicates")
+    n_boot_max = (
+        10 * n_boot
+        if n_bootstrap_max is None
+        else _check_count(n_bootstrap_max, "n_bootstrap_max", n_boot, "use e.g. 10 * n_bootstrap")
+    )
     alpha = _check_unit(alpha, "alpha", "use e.g. 0.05")
     level = _check_unit(level, "level", "use e.g. 0.95")
     _check_correction(correction)
@@ -520,6 +542,7 @@ def constat(
     k = len(test_idx)
     out = {name: np.full(k, np.nan) for name in ("predicted", "delta", "ci_low", "ci_high", "p_value")}
     n_reference = np.zeros(k, dtype=np.int64)
+    n_used = np.zeros(k, dtype=np.int64)
     extrapolated = np.zeros(k, dtype=bool)
     q = np.array([1 - (1 - level) / 2, (1 - level) / 2])
     for pos, t in enumerate(test_idx):  # one fit and one batch of replicates per tested model
@@ -540,10 +563,29 @@ def constat(
         d_star = d_star[np.isfinite(d_star)]
         out["predicted"][pos] = predicted
         out["delta"][pos] = delta
+        n_used[pos] = d_star.size
         if d_star.size:
             out["p_value"][pos] = (1.0 + np.sum(d_star - delta >= delta)) / (1.0 + d_star.size)
             # basic interval, clipped to the values delta can take (predicted scores lie in [0, 1])
             out["ci_low"][pos], out["ci_high"][pos] = np.clip(2.0 * delta - np.quantile(d_star, q), sb[t] - 1.0, sb[t])
+    p_mc_se = _mc_se(out["p_value"], n_used)
+    stable = _stable_decisions(out["p_value"][:, None], p_mc_se[:, None], alpha, correction)[:, 0]
+    if not stable.all() and n_boot < n_boot_max and not isinstance(seed, np.random.Generator):
+        # a flag within Monte Carlo error of turning: the whole test again with more replicates
+        return constat(
+            runs_or_tables,
+            benchmark,
+            reference_benchmark,
+            reference_models=reference_models,
+            models=models,
+            n_bootstrap=min(n_boot_max, 4 * n_boot),
+            seed=seed,
+            smoother=smoother,
+            alpha=alpha,
+            correction=correction,
+            level=level,
+            n_bootstrap_max=n_boot_max,
+        )
     p_adj, flagged = _adjust(out["p_value"], alpha, correction)
 
     refs_all = np.array(ref_idx)
@@ -584,6 +626,8 @@ def constat(
         alpha=alpha,
         correction=correction,
         exclusions=exclusions,
+        p_mc_se=p_mc_se,
+        decision_stable=stable,
     )
 
 
@@ -617,7 +661,17 @@ class PersonFitResult:
     flagged : numpy.ndarray
         Shape (n_models, 2), ``p_adjusted <= alpha``.
     n_simulated : numpy.ndarray
-        Response vectors simulated for each model (sequential stopping).
+        Response vectors simulated for each model (sequential stopping, then
+        more where a decision was within Monte Carlo error).
+    p_mc_se : numpy.ndarray
+        Shape (n_models, 2): Monte Carlo standard error of each p-value,
+        ``sqrt(p (1 - p) / L)`` with ``L`` the draws it rests on (the draw
+        that stopped it, or all of them).
+    decision_stable : numpy.ndarray
+        Shape (n_models, 2): whether the flag stays the same when every
+        p-value is moved to either end of its Monte Carlo interval
+        (± ``MC_Z`` standard errors); False only where ``n_sim_max`` draws
+        did not settle it.
     irt_model : str
         The IRT model fitted.
     calibration : str
@@ -641,11 +695,16 @@ class PersonFitResult:
     correction: str = "holm"
     exclusions: tuple[Exclusion, ...] = ()
     calibration: str = "loo"
+    p_mc_se: np.ndarray | None = None
+    decision_stable: np.ndarray | None = None
+    n_sim_max: int | None = None
 
     def to_frame(self) -> pl.DataFrame:
         """One row per model and statistic: model, statistic, value, p_value, p_adjusted, flagged, theta, n_items,
-        n_simulated."""
+        n_simulated, p_mc_se (the p-value's Monte Carlo standard error), decision_stable."""
         n, s = len(self.models), len(self.statistics)
+        se = self.p_mc_se if self.p_mc_se is not None else np.full((n, s), np.nan)
+        stable = self.decision_stable if self.decision_stable is not None else np.ones((n, s), dtype=bool)
         return pl.DataFrame(
             {
                 "model": [m for m in self.models for _ in range(s)],
@@ -657,6 +716,8 @@ class PersonFitResult:
                 "theta": np.repeat(self.theta, s),
                 "n_items": np.repeat(self.n_items, s).astype(np.int64),
                 "n_simulated": np.repeat(self.n_simulated, s).astype(np.int64),
+                "p_mc_se": se.ravel(),
+                "decision_stable": stable.ravel().astype(bool),
             },
             nan_to_null=False,
         )
@@ -669,6 +730,7 @@ class PersonFitResult:
             "irt_model": self.irt_model,
             "calibration": self.calibration,
             "n_sim": self.n_sim,
+            "n_sim_max": self.n_sim_max,
             "alpha": self.alpha,
             "correction": self.correction,
             "rows": self.to_frame().to_dicts(),
@@ -686,6 +748,7 @@ def person_fit_test(
     alpha: float = 0.05,
     correction: Correction = "holm",
     calibration: Literal["loo", "plugin"] | None = None,
+    n_sim_max: int | None = None,
 ) -> PersonFitResult:
     """Aberrant response patterns under a fitted IRT model, with p-values from a parametric bootstrap.
 
@@ -717,7 +780,18 @@ def person_fit_test(
     upper tail for G*), estimated sequentially (Besag & Clifford 1991):
     simulation stops after 20 values at least as extreme, so unremarkable
     models cost a few hundred draws, and goes on up to ``n_sim`` draws for
-    the others, whose p-values can reach ``1 / (n_sim + 1)``.
+    the others, whose p-values can reach ``1 / (n_sim + 1)``. A flag must not
+    turn on the Monte Carlo error: where moving the p-values to either end of
+    their Monte Carlo intervals (± ``MC_Z`` = 2.576 standard errors) changes
+    a model's flag after the multiple-testing correction, that model is
+    simulated again with four times as many draws (no early stopping), until
+    the flags agree or ``n_sim_max`` draws are reached; each p-value comes
+    with its Monte Carlo standard error and whether its decision is stable.
+    Every model's draws come from a stream keyed by the seed, the benchmark
+    and the model's name, so a model's p-value does not depend on the other
+    models or on their order. The grid fit of the ``"loo"`` calibration runs
+    with the BLAS at one thread, so the numbers do not depend on the thread
+    count either.
 
     What the vectors are simulated from decides the calibration, because
     with tens of models the items are far from known: a 2PL item estimated
@@ -772,7 +846,8 @@ def person_fit_test(
         flagged if its adjusted p-value can fall below ``alpha``: with a Holm
         correction over N models, ``n_sim`` must exceed about ``N / alpha``).
     seed : int or numpy.random.Generator
-        Randomness of the simulation.
+        Randomness of the simulation: each model's stream is keyed by the
+        seed, the benchmark and the model (a Generator is shared instead).
     alpha : float
         Level at which models are flagged after ``correction``.
     correction : {"holm", "bh", "by", "bonferroni", "hommel", "none"}
@@ -783,6 +858,9 @@ def person_fit_test(
         ``"loo"`` for the 1PL and 2PL, ``"plugin"`` for the 3PL and 4PL,
         whose guessing and slipping asymptotes the leave-one-out
         calibration does not model.
+    n_sim_max : int, optional
+        Most draws per model when a flag is within Monte Carlo error of
+        turning (default ``10 * n_sim``).
 
     Returns
     -------
@@ -803,6 +881,7 @@ def person_fit_test(
     from metabench.irt import IRT
 
     n_sim = _check_count(n_sim, "n_sim", 20, "use e.g. 10000 simulations")
+    n_sim_max = n_sim * 10 if n_sim_max is None else _check_count(n_sim_max, "n_sim_max", n_sim, "use e.g. 10 * n_sim")
     alpha = _check_unit(alpha, "alpha", "use e.g. 0.05")
     _check_correction(correction)
     if calibration not in (None, "loo", "plugin"):
@@ -852,40 +931,56 @@ def person_fit_test(
     d = 1.0 - np.asarray(irt.slipping_, dtype=float)
     sd = float(irt.latent_sd_)
     y0 = np.where(obs, values, 0.0)
-    rng = _rng(seed)
     k = len(tested)
     theta = np.full(k, np.nan)
     vals = np.full((k, 2), np.nan)
     pvals = np.full((k, 2), np.nan)
     used = np.zeros(k, dtype=np.int64)
-    if calibration == "plugin":
-        theta_all = _pf.map_theta(y0, obs, a, delta, c, d, sd)
-        lz_all = _pf.lz_map(y0, obs, theta_all, a, delta, c, d, sd)
-        p_at = _pf.probabilities(theta_all, a, delta, c, d)
-    else:
-        start = np.asarray(irt.abilities_, dtype=float)
-        grid = _pf.item_grid(y0, obs, start, a, delta, c, d, name not in ("1pl", "rasch"))
-        sd = 1.0  # the grid's abilities are standardised
-    for pos, i in enumerate(tested):  # one batch of simulations per tested model
-        items = np.flatnonzero(obs[i])
-        yi, oi = y0[i : i + 1, items], obs[i : i + 1, items]
+    setups: list[tuple[Any, ...]] = []
+    with serial_blas():  # the joint grid fit's path turns on the last bits of threaded sums
         if calibration == "plugin":
-            a_i, d_i, c_i, u_i = a[items], delta[items], c[items], d[items]
-            theta[pos], lz_i = theta_all[i], lz_all[i]
-            ease = generate = p_at[i, items]
-        else:  # items from the other models' responses, with their posterior uncertainty
-            post = _pf.leave_one_out(grid, y0, obs, i)[items]
-            a_i, d_i, c_i, u_i = post @ grid.slopes, post @ grid.intercepts, c[items], d[items]
-            theta[pos] = _pf.map_theta(yi, oi, a_i, d_i, c_i, u_i, sd)[0]
-            lz_i = _pf.lz_map(yi, oi, theta[pos : pos + 1], a_i, d_i, c_i, u_i, sd)[0]
-            ease = _pf.probabilities(theta[pos : pos + 1], a_i, d_i, c_i, u_i)[0]
-            generate = _pf.predictive(grid, post, float(theta[pos]), c_i, u_i)
-        g_i = _pf.guttman(yi, oi, ease)[0]
-        vals[pos] = lz_i, g_i
-        p_lz, p_g, used[pos] = _pf.sequential_pvalues(
-            rng, generate, ease, a_i, d_i, c_i, u_i, sd, float(lz_i), float(g_i), n_sim
-        )
-        pvals[pos] = p_lz, p_g
+            theta_all = _pf.map_theta(y0, obs, a, delta, c, d, sd)
+            lz_all = _pf.lz_map(y0, obs, theta_all, a, delta, c, d, sd)
+            p_at = _pf.probabilities(theta_all, a, delta, c, d)
+        else:
+            start = np.asarray(irt.abilities_, dtype=float)
+            grid = _pf.item_grid(y0, obs, start, a, delta, c, d, name not in ("1pl", "rasch"))
+            sd = 1.0  # the grid's abilities are standardised
+        for pos, i in enumerate(tested):  # the items and the observed statistics of each tested model
+            items = np.flatnonzero(obs[i])
+            yi, oi = y0[i : i + 1, items], obs[i : i + 1, items]
+            if calibration == "plugin":
+                a_i, d_i, c_i, u_i = a[items], delta[items], c[items], d[items]
+                theta[pos], lz_i = theta_all[i], lz_all[i]
+                ease = generate = p_at[i, items]
+            else:  # items from the other models' responses, with their posterior uncertainty
+                post = _pf.leave_one_out(grid, y0, obs, i)[items]
+                a_i, d_i, c_i, u_i = post @ grid.slopes, post @ grid.intercepts, c[items], d[items]
+                theta[pos] = _pf.map_theta(yi, oi, a_i, d_i, c_i, u_i, sd)[0]
+                lz_i = _pf.lz_map(yi, oi, theta[pos : pos + 1], a_i, d_i, c_i, u_i, sd)[0]
+                ease = _pf.probabilities(theta[pos : pos + 1], a_i, d_i, c_i, u_i)[0]
+                generate = _pf.predictive(grid, post, float(theta[pos]), c_i, u_i)
+            g_i = _pf.guttman(yi, oi, ease)[0]
+            vals[pos] = lz_i, g_i
+            setups.append((generate, ease, a_i, d_i, c_i, u_i, sd, float(lz_i), float(g_i)))
+
+    n_each = np.zeros((k, 2), dtype=np.int64)  # draws each p-value rests on
+
+    def simulate(pos: int, n_draws: int, sequential: bool) -> None:
+        stream = seed if isinstance(seed, np.random.Generator) else keyed_rng(seed, benchmark, rm.models[tested[pos]])
+        h = _pf.SEQUENTIAL_H if sequential else n_draws + 1  # h above the draws: a fixed number of draws
+        pvals[pos], n_each[pos], used[pos] = _pf.sequential_pvalues(stream, *setups[pos], n_draws, h)
+
+    for pos in range(k):
+        simulate(pos, n_sim, True)
+    while True:  # draw more where a flag is within Monte Carlo error of turning
+        se = _mc_se(pvals, n_each)
+        stable = _stable_decisions(pvals, se, alpha, correction)
+        redo = [pos for pos in range(k) if not stable[pos].all() and used[pos] < n_sim_max]
+        if not redo:
+            break
+        for pos in redo:
+            simulate(pos, min(n_sim_max, 4 * int(used[pos])), False)
     p_adj = np.full((k, 2), np.nan)
     flagged = np.zeros((k, 2), dtype=bool)
     for s in range(2):
@@ -907,7 +1002,44 @@ def person_fit_test(
         correction=correction,
         exclusions=tuple(exclusions),
         calibration=calibration,
+        p_mc_se=se,
+        decision_stable=stable,
+        n_sim_max=n_sim_max,
     )
+
+
+MC_Z = 2.576
+"""Half-width, in Monte Carlo standard errors, of the interval a simulated p-value's flag must hold over."""
+
+
+def _mc_se(p: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Monte Carlo standard error ``sqrt(p (1 - p) / n)`` of simulated p-values, each resting on ``n`` draws.
+
+    For a fixed number of draws it is the binomial standard error; for a
+    sequential p-value ``h / L`` (Besag & Clifford) it equals the delta-method
+    error ``p sqrt((1 - p) / h)``.
+    """
+    n = np.maximum(np.asarray(n, dtype=float), 1.0)
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(np.clip(p * (1.0 - p), 0.0, None) / n)
+
+
+def _stable_decisions(p: np.ndarray, se: np.ndarray, alpha: float, correction: str) -> np.ndarray:
+    """Whether each test's flag is the same with all p-values at the low and at the high ends of their MC intervals.
+
+    The corrections are monotone (lowering any p-value never removes a
+    rejection), so the flags at the true p-values lie between these two sets
+    whenever every true p-value is inside its interval. NaN p-values count as
+    stable.
+    """
+    lo = np.clip(p - MC_Z * se, 0.0, 1.0)
+    hi = np.clip(p + MC_Z * se, 0.0, 1.0)
+    stable = np.ones(p.shape, dtype=bool)
+    for s in range(p.shape[1]):
+        flag_lo = _adjust(lo[:, s], alpha, correction)[1]
+        flag_hi = _adjust(hi[:, s], alpha, correction)[1]
+        stable[:, s] = (flag_lo == flag_hi) | np.isnan(p[:, s])
+    return stable
 
 
 # ---------------------------------------------------------------------------

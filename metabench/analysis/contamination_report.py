@@ -81,10 +81,22 @@ PROBE_MARKER = "metabench_probe"
 PROBE_FORMAT = 1
 """Newest probe format this version reads."""
 
-SIGNAL_COLUMNS: tuple[str, ...] = ("model", "benchmark", "test", "statistic", "p_value", "p_adjusted", "flagged")
+SIGNAL_COLUMNS: tuple[str, ...] = (
+    "model",
+    "benchmark",
+    "test",
+    "statistic",
+    "p_value",
+    "p_mc_se",
+    "p_adjusted",
+    "flagged",
+)
 
 _SIGNAL_SCHEMA = dict(
-    zip(SIGNAL_COLUMNS, (pl.String, pl.String, pl.String, pl.Float64, pl.Float64, pl.Float64, pl.Boolean))
+    zip(
+        SIGNAL_COLUMNS,
+        (pl.String, pl.String, pl.String, pl.Float64, pl.Float64, pl.Float64, pl.Float64, pl.Boolean),
+    )
 )
 _PROBE_TEST_SCHEMA = {
     "test": pl.String,
@@ -739,7 +751,11 @@ def _chart(res: Any, name: str, slug: str) -> Chart:
     )
 
 
-def _signal(model: str, bench: str, test: str, statistic: Any, p: Any, p_adj: Any, flagged: Any) -> dict[str, Any]:
+def _signal(
+    model: str, bench: str, test: str, statistic: Any, p: Any, p_adj: Any, flagged: Any, p_se: Any = None
+) -> dict[str, Any]:
+    """One row of the signals table; ``p_se`` is the Monte Carlo standard error of a simulated p-value."""
+
     def num(v: Any) -> float:
         return math.nan if v is None else float(v)
 
@@ -749,6 +765,7 @@ def _signal(model: str, bench: str, test: str, statistic: Any, p: Any, p_adj: An
         "test": test,
         "statistic": num(statistic),
         "p_value": num(p),
+        "p_mc_se": num(p_se),
         "p_adjusted": num(p_adj),
         "flagged": None if flagged is None else bool(flagged),
     }
@@ -811,7 +828,9 @@ def _benchmark(
             blocks.append(_chart(res, name, slug))
             ran.append(f"ConStat against {ref}")
             signals += [
-                _signal(r["model"], name, "constat", r["delta"], r["p_value"], r["p_adjusted"], r["flagged"])
+                _signal(
+                    r["model"], name, "constat", r["delta"], r["p_value"], r["p_adjusted"], r["flagged"], r["p_mc_se"]
+                )
                 for r in frame.iter_rows(named=True)
             ]
             for r in frame.filter(pl.col("flagged")).iter_rows(named=True):
@@ -836,12 +855,32 @@ def _benchmark(
                 )
                 ran.append("person fit")
                 signals += [
-                    _signal(r["model"], name, r["statistic"], r["value"], r["p_value"], r["p_adjusted"], r["flagged"])
+                    _signal(
+                        r["model"],
+                        name,
+                        r["statistic"],
+                        r["value"],
+                        r["p_value"],
+                        r["p_adjusted"],
+                        r["flagged"],
+                        r["p_mc_se"],
+                    )
                     for r in pff.iter_rows(named=True)
                 ]
                 for r in pff.filter(pl.col("flagged")).iter_rows(named=True):
                     findings.append(
                         f"{r['model']} has an aberrant response pattern ({r['statistic']}, Holm p = {r['p_adjusted']:.3g})"
+                    )
+                unsettled = pff.filter(pl.col("decision_stable").not_())
+                if unsettled.height:
+                    blocks.append(
+                        Text(
+                            f"{unsettled.height} person-fit decision(s) on {name} stay within Monte Carlo error of "
+                            f"α after {pf.n_sim_max:,} simulated vectors (p-value ± 2.576 standard errors on both "
+                            "sides of the threshold): "
+                            + ", ".join(f"{r['model']} ({r['statistic']})" for r in unsettled.iter_rows(named=True))
+                            + ". Their p-values sit at the threshold; read their flags as undecided."
+                        )
                     )
                 n_flagged = pff.filter(pl.col("flagged"))["model"].n_unique()
                 if n_flagged >= 3 and n_flagged > PERSON_FIT_MISFIT_SHARE * matrix.n_models:
@@ -1003,7 +1042,9 @@ def _signals_table(signals: pl.DataFrame, alpha: float, max_rows: int) -> Table:
         shown.select(SIGNAL_COLUMNS),
         caption=f"Contamination signals, one row per system, benchmark and test; p_adjusted: Holm across the systems "
         f"tested on the same benchmark with the same test; flagged at α = {alpha:g}." + cut,
-        notes="statistic: ConStat's excess score over the prediction; lz* (low = aberrant) and the normed Guttman "
+        notes="p_mc_se: the Monte Carlo standard error of a simulated or bootstrap p-value (ConStat, person fit), "
+        "which gets more draws wherever a flag would turn within 2.576 of them; empty for p-values computed exactly "
+        "or asymptotically. statistic: ConStat's excess score over the prediction; lz* (low = aberrant) and the normed Guttman "
         "error count (high = aberrant); the date split's before-minus-after difference (relative to the other "
         "systems where possible); a probe's headline number (AUC for Min-K%, Min-K%++ and zlib, the exchangeability "
         "statistic, TS-Guessing's exact-match rate).",

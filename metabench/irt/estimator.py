@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from metabench._random import cell_uniforms
 from metabench.errors import InputError, NotFittedError
 from metabench.irt.estimate import FitResult, ItemParams, Priors, em_fit, jmap_fit
 from metabench.irt.models import ModelSpec, model_spec
@@ -145,7 +146,8 @@ class IRT:
     holdout : float
         Share of observed cells hidden to compare models in ``"auto"``.
     seed : int
-        Seed of the hold-out split (the fit itself is deterministic).
+        Seed of the hold-out split, keyed by the model and item labels (the fit itself is
+        deterministic).
     warm_start : bool
         Start a refit from the previous fit's parameters.
 
@@ -276,7 +278,7 @@ class IRT:
             )
         binary = bool(np.all((values[observed] == 0) | (values[observed] == 1)))
         if self.model == "auto":
-            spec = self._select(values, binary)
+            spec = self._select(values, binary, models, items)
         else:
             spec = _parse_model(self.model, self.n_dims)
             if not binary and not spec.continuous:
@@ -304,7 +306,7 @@ class IRT:
             return jmap_fit(values, spec, **kwargs)
         return em_fit(values, spec, n_quad=self.n_quad, tol=float(self.tol), precision=self.precision, **kwargs)
 
-    def _select(self, values: np.ndarray, binary: bool) -> ModelSpec:
+    def _select(self, values: np.ndarray, binary: bool, models: tuple[str, ...], items: tuple[str, ...]) -> ModelSpec:
         names = list(self.candidates) if self.candidates else (list(AUTO_CANDIDATES) if binary else ["continuous"])
         specs = []
         for n in names:
@@ -314,10 +316,12 @@ class IRT:
             specs.append(s)
         if not specs:
             raise InputError("no candidate model fits partial-credit scores", fix="include 'continuous' in candidates")
-        rng = np.random.default_rng(self.seed)
+        # the held-out cells: the observed cells with the smallest uniforms keyed by (model, item) labels, so the
+        # same cells are held out whatever the order of the rows and columns
         obs = np.argwhere(~np.isnan(values))
         n_hold = max(1, int(round(self.holdout * len(obs))))
-        pick = obs[rng.choice(len(obs), size=n_hold, replace=False)]
+        u = cell_uniforms(int(self.seed), models, items, "irt-holdout")[obs[:, 0], obs[:, 1]]
+        pick = obs[np.sort(np.argsort(u, kind="stable")[:n_hold])]
         train = values.copy()
         train[pick[:, 0], pick[:, 1]] = np.nan
         # keep every model and item answerable in the training part

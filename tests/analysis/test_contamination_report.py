@@ -364,6 +364,8 @@ def test_many_person_fit_flags_are_read_as_model_misfit(monkeypatch):
                     "p_value": [0.001 if f else 0.5 for f in flagged],
                     "p_adjusted": [0.008 if f else 1.0 for f in flagged],
                     "flagged": flagged,
+                    "p_mc_se": [0.0005 if f else 0.05 for f in flagged],
+                    "decision_stable": [True] * N_MODELS,
                 }
             )
 
