@@ -203,7 +203,7 @@ def _table_section(table: ScoreTable, key: str, ctx: AnalysisContext, runs: Runs
     benches = [table.benchmarks[j] for j in np.argsort(-counts, kind="stable")[:max_heat]]
     if computed.height:
         blocks.append(_heatmap(res, benches, key))
-        top = computed.sort("corr").head(10)
+        top = computed.sort("corr", maintain_order=True).head(10)
         blocks.append(Table(top, caption="The ten benchmark pairs that agree least.", label=f"{key}-least"))
     try:
         b = bat(

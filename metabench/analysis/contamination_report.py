@@ -820,7 +820,7 @@ def _benchmark(
             ]
             blocks.append(
                 Table(
-                    frame.select(keep).sort("p_value"),
+                    frame.select(keep).sort("p_value", maintain_order=True),
                     caption=f"{name}: ConStat against {ref} (Holm over systems).",
                     label=f"contam-constat-{slug}",
                 )
@@ -848,7 +848,7 @@ def _benchmark(
                 pff = pf.to_frame()
                 blocks.append(
                     Table(
-                        pff.sort("p_value"),
+                        pff.sort("p_value", maintain_order=True),
                         caption=f"{name}: IRT person fit (simulated p-values, Holm over systems).",
                         label=f"contam-pf-{slug}",
                     )
@@ -909,7 +909,7 @@ def _benchmark(
                     ctx.exclude(e)
                 blocks.append(
                     Table(
-                        dsf.drop("benchmark").sort("did_p_value", "p_value", nulls_last=True),
+                        dsf.drop("benchmark").sort("did_p_value", "p_value", nulls_last=True, maintain_order=True),
                         caption=f"{name}: score on items created on or before each model's training cut-off minus "
                         "later items, raw (diff) and relative to the other systems (did, the primary estimate); "
                         "one-sided cluster-robust p-values, Holm over systems.",

@@ -147,7 +147,9 @@ def _overview_runs(runs: Runs, ctx: AnalysisContext) -> list[Section]:
         )
     )
     scores = score_intervals(runs, level)
-    reasons = scores.group_by("interval", "reason").len().sort(["len", "interval"], descending=[True, False])
+    reasons = scores.group_by("interval", "reason").len().sort(
+        ["len", "interval", "reason"], descending=[True, False, False]
+    )
     why = "; ".join(f"{r['interval']} for {r['len']} — {r['reason']}" for r in reasons.iter_rows(named=True))
     blocks.append(
         Text(

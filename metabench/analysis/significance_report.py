@@ -76,7 +76,7 @@ def _pairs_text(name: str, pw: PairwiseResult, correction: str, alpha: float) ->
     frame = pw.to_frame()
     col = "p_holm" if correction == "holm" else "p_bh"
     label = "Holm" if correction == "holm" else "Benjamini–Hochberg"
-    sig = frame.filter(pl.col(col) < alpha).sort(col)
+    sig = frame.filter(pl.col(col) < alpha).sort(col, maintain_order=True)
     n_pairs = frame.height
     if not sig.height:
         return (
@@ -230,9 +230,13 @@ def _benchmark_section(name: str, slug: str, runs: Runs, intervals: pl.DataFrame
     for e in excl:
         ctx.exclude(Exclusion(e.what, f"{name}: {e.reason} (significance)", e.count, e.examples))
     blocks: list[Any] = []
-    ivals = intervals.filter(pl.col("benchmark") == name).sort("mean", descending=True)
+    ivals = intervals.filter(pl.col("benchmark") == name).sort(
+        ["mean", "system"], descending=[True, False], maintain_order=True
+    )
     order = [s for s in ivals.get_column("system").to_list() if s in kept.models]
-    reasons = ivals.group_by("interval", "reason").len().sort("len", descending=True)
+    reasons = ivals.group_by("interval", "reason").len().sort(
+        ["len", "interval", "reason"], descending=[True, False, False]
+    )
     how = "; ".join(f"{r['interval']} for {r['len']} system(s) — {r['reason']}" for r in reasons.iter_rows(named=True))
     blocks.append(Text(f"Intervals ({level:.0%}): {how}."))
     if kept.n_models < 2 or kept.n_items < 2:
@@ -301,7 +305,7 @@ def _benchmark_section(name: str, slug: str, runs: Runs, intervals: pl.DataFrame
         pl.when(neg).then(-pl.col("difference")).otherwise(pl.col("difference")).alias("difference"),
         pl.when(neg).then(-pl.col("ci_high")).otherwise(pl.col("ci_low")).alias("ci_low"),
         pl.when(neg).then(-pl.col("ci_low")).otherwise(pl.col("ci_high")).alias("ci_high"),
-    ).sort("p_value")
+    ).sort("p_value", maintain_order=True)
     if pairs.height > max_pairs:
         col = "significant_holm" if correction == "holm" else "significant_bh"
         pairs_shown = pairs.filter(pl.col(col)).head(max_pairs)

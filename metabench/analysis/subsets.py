@@ -861,7 +861,7 @@ class ValidationResult:
 
     def best(self, size: int, by: str = "mae") -> dict[str, Any]:
         """The row of the method with the smallest ``by`` at ``size``."""
-        rows = self.summary.filter(pl.col("size") == size).sort(by)
+        rows = self.summary.filter(pl.col("size") == size).sort(by, maintain_order=True)
         if rows.height == 0:
             raise InputError(f"no validation at size {size}", fix=f"choose one of {sorted(set(self.summary['size']))}")
         return rows.row(0, named=True)
@@ -1251,7 +1251,7 @@ def smallest_size(
         subsets += s
         tried.append(size)
         res = v.summarise(p, s, [size], meths)
-        row = res.summary.sort(criterion).row(0, named=True)
+        row = res.summary.sort(criterion, maintain_order=True).row(0, named=True)
         best_val = min(best_val, float(row[criterion]))
         if row[criterion] <= target_error:
             found = row

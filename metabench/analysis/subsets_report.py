@@ -119,12 +119,12 @@ def _benchmark(name: str, slug: str, runs: Runs, ctx: AnalysisContext) -> Sectio
                 "spearman",
                 "coverage",
                 "mean_width",
-            ).sort("size", "mae"),
+            ).sort("size", "mae", maintain_order=True),
             caption=f"{name}: held-out error (score units) by method and subset size.",
             label=f"subset-{slug}",
         ),
     ]
-    best = summary.sort("mae").row(0, named=True)
+    best = summary.sort("mae", maintain_order=True).row(0, named=True)
     blocks.append(
         Text(
             f"Best: **{best['selection']} + {best['estimator']}** at {best['size']} items "

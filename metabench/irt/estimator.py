@@ -356,7 +356,7 @@ class IRT:
             [r[:4] + [r[4], k == chosen] for k, r in enumerate(rows)],
             schema=["model", "heldout_logloss", "n_params", "converged", "se_vs_best", "chosen"],
             orient="row",
-        ).sort("heldout_logloss")
+        ).sort("heldout_logloss", maintain_order=True)
         self.selection_ = table
         return specs[chosen]
 

@@ -99,16 +99,16 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
                 "and difficulty −δ/‖a‖; loadings are identified up to a rotation."
             )
         )
-    ranked = items.sort(order, descending=True)
+    ranked = items.sort(order, descending=True, maintain_order=True)
     blocks.append(Table(ranked.head(top), caption=f"{name}: the {top} most informative items.", label=f"irt-top-{slug}"))
     blocks.append(Table(ranked.tail(top).reverse(), caption=f"{name}: the {top} least informative items.", label=f"irt-low-{slug}"))
     # wrong answer keys show as negative slopes: judge items by a model that estimates slopes
     slope_fit = fit if fit.spec_.free_slope else IRT(model="2pl" if kept.is_binary() else "continuous").fit(kept)
     flags = flag_items(slope_fit.discrimination_, slope_fit.difficulty_, Y=kept, items=list(kept.items))
     if flags.height:
-        reasons = flags.group_by("reason").len().sort("len", descending=True)
+        reasons = flags.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
         counts = "; ".join(f"{r} {n}" for r, n in reasons.iter_rows())
-        shown = flags.sort("discrimination").head(20)
+        shown = flags.sort("discrimination", maintain_order=True).head(20)
         blocks.append(
             Table(
                 shown,
@@ -134,7 +134,7 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
             "ci_high": th[:, 0] + z * se[:, 0],
             "mean_score": kept.mean_scores(),
         }
-    ).sort("theta", descending=True)
+    ).sort("theta", descending=True, maintain_order=True)
     cap = f"{name}: abilities (EAP) with {level:.0%} intervals" + (" on the first dimension." if multi else ".")
     blocks.append(Table(abil, caption=cap, label=f"irt-abil-{slug}"))
     if not multi:
