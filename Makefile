@@ -86,7 +86,7 @@ lock: $(LOCKSTAMP)
 		$(addprefix --extra ,$(LOCK_EXTRAS)) -c $(TORCH_CPU) $(if $(UPGRADE),--upgrade) \
 		--output-file $(LOCK).new pyproject.toml
 	$(LOCKVENV)/bin/python requirements/lockfile.py header $(LOCK).new --pip-tools $(PIP_TOOLS_VERSION)
-	mv $(LOCK).new $(LOCK)
+	if cmp -s $(LOCK).new $(LOCK); then rm $(LOCK).new; else mv $(LOCK).new $(LOCK); fi
 
 $(LOCKSTAMP):
 	rm -rf $(LOCKVENV)
