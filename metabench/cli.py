@@ -83,14 +83,24 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(2)
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _main(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks and details.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit; with --verbose, the environment too.")
+    ] = False,
 ) -> None:
     if version:
-        out.print(f"metabench {__version__}")
+        typer.echo(f"metabench {__version__}")
+        if verbose:
+            from metabench._environment import describe, environment
+
+            for label, text in describe(environment()):
+                typer.echo(f"{label}: {text}")
         raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:
+        ctx.fail("Missing command.")
     _STATE["verbose"] = verbose
 
 

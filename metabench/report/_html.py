@@ -14,6 +14,7 @@ import html
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from metabench._environment import describe as describe_environment
 from metabench.report import _format
 from metabench.report._markup import blocks_to_html, inline_to_html, parse_inline
 
@@ -198,6 +199,12 @@ class _Renderer:
                 shown = value if isinstance(value, str) else _format.dumps(value)
                 out.append(f'<tr><th scope="row">{_esc(str(name))}</th><td><code>{_esc(shown)}</code></td></tr>')
             out.append("</tbody></table></div>")
+        environment = describe_environment(p.environment)
+        if environment:
+            out.append("<h3>Environment</h3>")
+            out.append('<dl class="environment">')
+            out += [f"<dt>{_esc(k)}</dt><dd>{_esc(v)}</dd>" for k, v in environment]
+            out.append("</dl>")
         out.append("</footer>")
         return "\n".join(out)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from metabench._environment import describe as describe_environment
 from metabench.report import _format
 from metabench.report._markup import blocks_to_latex, escape_latex, inline_to_latex, parse_inline
 
@@ -184,6 +185,11 @@ class _Renderer:
                 shown = value if isinstance(value, str) else _format.dumps(value)
                 out.append(r"\item[" + escape_latex(str(name)) + r"] \texttt{" + escape_latex(shown) + "}")
             out.append(r"\end{description}")
+        environment = describe_environment(p.environment)
+        if environment:
+            out += [r"\subsection*{Environment}", r"{\footnotesize", r"\begin{description}"]
+            out += [r"\item[" + escape_latex(k) + "] " + escape_latex(v) for k, v in environment]
+            out += [r"\end{description}}"]
         return "\n".join(out)
 
     def render(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from metabench._environment import describe as describe_environment
 from metabench.report import _format
 from metabench.report._markup import escape_markdown
 
@@ -104,6 +105,12 @@ class _Renderer:
         if p.parameters:
             rows = [[str(k), v if isinstance(v, str) else _format.dumps(v)] for k, v in p.parameters.items()]
             out.append("**Parameters**\n\n" + pipe_table(["parameter", "value"], rows, [False, False]))
+        environment = describe_environment(p.environment)
+        if environment:
+            out.append(
+                "**Environment**\n\n"
+                + "\n".join(f"- {escape_markdown(k)}: {escape_markdown(v)}" for k, v in environment)
+            )
         return out
 
     def render(self) -> str:

@@ -489,7 +489,7 @@ def _utc_now() -> str:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a report came from: software version, command, time, seed, inputs, parameters.
+    """Where a report came from: software version, command, time, seed, inputs, parameters, environment.
 
     Parameters
     ----------
@@ -505,13 +505,18 @@ class Provenance:
         The input files, each ``{"path", "format", "sha256", "rows"}`` (extra keys kept).
     parameters : dict
         Analysis parameters; values must be JSON-serialisable.
+    environment : dict
+        The software environment: Python, platform, git commit, package versions and BLAS,
+        as :func:`metabench._environment.environment` records it; values must be
+        JSON-serialisable. Empty for reports written before it was recorded.
 
     Examples
     --------
     >>> p = Provenance("0.1.0", "metabench analyze runs/", "2024-05-01T12:00:00Z", 0,
-    ...                [{"path": "runs.csv", "sha256": "ab12", "rows": 10}], {"alpha": 0.05})
-    >>> p.inputs[0]["format"] is None, p.to_dict()["parameters"]
-    (True, {'alpha': 0.05})
+    ...                [{"path": "runs.csv", "sha256": "ab12", "rows": 10}], {"alpha": 0.05},
+    ...                {"python": "3.11.7", "packages": {"numpy": "2.4.6"}})
+    >>> p.inputs[0]["format"] is None, p.to_dict()["parameters"], p.environment["packages"]
+    (True, {'alpha': 0.05}, {'numpy': '2.4.6'})
     """
 
     metabench_version: str
@@ -520,6 +525,7 @@ class Provenance:
     seed: int | None
     inputs: list[dict[str, Any]] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_str(self.metabench_version, "Provenance.metabench_version")
@@ -539,6 +545,9 @@ class Provenance:
         if not isinstance(self.parameters, Mapping):
             raise TypeError(f"Provenance.parameters must be a dict, not {type(self.parameters).__name__}")
         object.__setattr__(self, "parameters", dict(self.parameters))
+        if not isinstance(self.environment, Mapping):
+            raise TypeError(f"Provenance.environment must be a dict, not {type(self.environment).__name__}")
+        object.__setattr__(self, "environment", copy.deepcopy(dict(self.environment)))
 
     @classmethod
     def collect(
@@ -548,7 +557,7 @@ class Provenance:
         inputs: Iterable[Mapping[str, Any] | str | os.PathLike[str]] = (),
         parameters: Mapping[str, Any] | None = None,
     ) -> Provenance:
-        """Provenance for a report made now by the installed metabench.
+        """Provenance for a report made now by the installed metabench, in this environment.
 
         Parameters
         ----------
@@ -562,15 +571,24 @@ class Provenance:
         parameters : dict, optional
             Analysis parameters.
 
+        Notes
+        -----
+        The environment (Python, platform, git commit of a source checkout, versions of the
+        numerical packages, the BLAS and its threads) comes from
+        :func:`metabench._environment.environment`.
+
         Examples
         --------
         >>> p = Provenance.collect(command="metabench analyze data/", seed=1)
         >>> p.created.endswith("Z"), p.seed, p.inputs
         (True, 1, [])
+        >>> p.environment["metabench"] == p.metabench_version
+        True
         """
+        from metabench._environment import environment
         from metabench._version import __version__
 
-        return cls(__version__, command, _utc_now(), seed, list(inputs), dict(parameters or {}))
+        return cls(__version__, command, _utc_now(), seed, list(inputs), dict(parameters or {}), environment())
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -581,11 +599,12 @@ class Provenance:
             "seed": self.seed,
             "inputs": [dict(i) for i in self.inputs],
             "parameters": dict(self.parameters),
+            "environment": copy.deepcopy(self.environment),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Provenance:
-        """Rebuild provenance from :meth:`to_dict` output."""
+        """Rebuild provenance from :meth:`to_dict` output (``environment`` may be absent: older reports)."""
         return cls(
             data["metabench_version"],
             data.get("command"),
@@ -593,6 +612,7 @@ class Provenance:
             data.get("seed"),
             list(data.get("inputs", [])),
             dict(data.get("parameters", {})),
+            dict(data.get("environment") or {}),
         )
 
 

@@ -78,6 +78,28 @@ def make_results_frame() -> pl.DataFrame:
     )
 
 
+# A fixed environment as metabench._environment.environment() records it (LaTeX and markdown specials included).
+ENVIRONMENT = {
+    "python": "3.11.7",
+    "python_implementation": "CPython",
+    "platform": "Linux-6.1.0-x86_64-with-glibc2.36",
+    "machine": "x86_64",
+    "metabench": "0.1.0",
+    "git_commit": "0123456789abcdef0123456789abcdef01234567",
+    "git_dirty": True,
+    "packages": {"numpy": "2.4.6", "scikit-learn": "1.9.1", "pyarrow": None, "torch": "2.13.0+cpu"},
+    "blas": [
+        {
+            "library": "openblas",
+            "prefix": "libscipy_openblas",
+            "version": "0.3.30",
+            "threading_layer": "pthreads",
+            "num_threads": 2,
+        }
+    ],
+}
+
+
 def make_provenance() -> Provenance:
     """Fixed provenance with two inputs and some parameters."""
     return Provenance(
@@ -90,6 +112,7 @@ def make_provenance() -> Provenance:
             {"path": "data/leaderboard.csv", "format": "leaderboard", "sha256": "cd" * 32, "rows": 3},
         ],
         parameters={"alpha": 0.05, "bootstrap": 1000, "methods": ["irt", "significance"]},
+        environment=ENVIRONMENT,
     )
 
 
