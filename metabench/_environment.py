@@ -208,7 +208,7 @@ def _blas() -> list[dict[str, Any]]:
         info = threadpool_info()
     except Exception:  # noqa: BLE001  (threadpoolctl inspects native libraries; a failure must not stop a report)
         return []
-    return [
+    found = [
         {
             "library": lib.get("internal_api"),
             "prefix": lib.get("prefix"),
@@ -219,3 +219,5 @@ def _blas() -> list[dict[str, Any]]:
         for lib in info
         if lib.get("user_api") == "blas"
     ]
+    # in a stable order: the order in which the libraries were loaded depends on what was imported first
+    return sorted(found, key=lambda d: tuple(str(d[k]) for k in ("library", "prefix", "version", "threading_layer")))
