@@ -875,11 +875,12 @@ def _benchmark(
                 if unsettled.height:
                     blocks.append(
                         Text(
-                            f"{unsettled.height} person-fit decision(s) on {name} stay within Monte Carlo error of "
-                            f"α after {pf.n_sim_max:,} simulated vectors (p-value ± 2.576 standard errors on both "
-                            "sides of the threshold): "
+                            f"{unsettled.height} person-fit decision(s) on {name} are still within Monte Carlo "
+                            f"error after {pf.n_sim_max:,} simulated vectors per system (with every p-value moved "
+                            "2.576 standard errors down, or up, the Holm decision differs): "
                             + ", ".join(f"{r['model']} ({r['statistic']})" for r in unsettled.iter_rows(named=True))
-                            + ". Their p-values sit at the threshold; read their flags as undecided."
+                            + ". Either the p-value sits at its Holm threshold or one before it in Holm's order "
+                            "does; read these flags as undecided."
                         )
                     )
                 n_flagged = pff.filter(pl.col("flagged"))["model"].n_unique()
