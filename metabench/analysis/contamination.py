@@ -101,8 +101,8 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from metabench.analysis import _contamination_fit as _fit
 from metabench._random import keyed_rng, serial_blas
+from metabench.analysis import _contamination_fit as _fit
 from metabench.analysis import _contamination_irt as _pf
 from metabench.errors import InputError
 from metabench.runs import Exclusion, ResponseMatrix, Runs
@@ -976,11 +976,15 @@ def person_fit_test(
     while True:  # draw more where a flag is within Monte Carlo error of turning
         se = _mc_se(pvals, n_each)
         stable = _stable_decisions(pvals, se, alpha, correction)
-        redo = [pos for pos in range(k) if not stable[pos].all() and used[pos] < n_sim_max]
-        if not redo:
+        open_ = ~stable & (used < n_sim_max)[:, None]
+        # draw for the tests whose own p-value decides (in Holm's order the tests after one at its threshold are
+        # unsettled too, and more draws for them would not settle them); for the others only when none is left
+        own = open_ & _own_decision_turns(pvals, se, alpha, correction)
+        redo = np.flatnonzero((own if own.any() else open_).any(axis=1))
+        if not redo.size:
             break
         for pos in redo:
-            simulate(pos, min(n_sim_max, 4 * int(used[pos])), False)
+            simulate(int(pos), min(n_sim_max, 4 * int(used[pos])), False)
     p_adj = np.full((k, 2), np.nan)
     flagged = np.zeros((k, 2), dtype=bool)
     for s in range(2):
@@ -1040,6 +1044,18 @@ def _stable_decisions(p: np.ndarray, se: np.ndarray, alpha: float, correction: s
         flag_hi = _adjust(hi[:, s], alpha, correction)[1]
         stable[:, s] = (flag_lo == flag_hi) | np.isnan(p[:, s])
     return stable
+
+
+def _own_decision_turns(p: np.ndarray, se: np.ndarray, alpha: float, correction: str) -> np.ndarray:
+    """Whether each test's flag turns when its own p-value alone moves across its Monte Carlo interval."""
+    turns = np.zeros(p.shape, dtype=bool)
+    for s in range(p.shape[1]):
+        for i in np.flatnonzero(~np.isnan(p[:, s])):
+            lo, hi = p[:, s].copy(), p[:, s].copy()
+            lo[i] = max(0.0, p[i, s] - MC_Z * se[i, s])
+            hi[i] = min(1.0, p[i, s] + MC_Z * se[i, s])
+            turns[i, s] = _adjust(lo, alpha, correction)[1][i] != _adjust(hi, alpha, correction)[1][i]
+    return turns
 
 
 # ---------------------------------------------------------------------------

@@ -994,3 +994,15 @@ def test_person_fit_monte_carlo_standard_error_matches_the_spread_over_seeds() -
     ratio = p.std(axis=0, ddof=1) / se.mean(axis=0)
     # with 30 seeds the sample SD is within about ±35% of the truth (chi-square, 99%)
     assert np.all((ratio > 0.6) & (ratio < 1.6)), ratio
+
+
+def test_only_the_p_value_at_its_threshold_gets_more_draws() -> None:
+    """Holm over two tests: A at its threshold 0.025 decides B's flag too; only A's own decision turns with A."""
+    from metabench.analysis.contamination import _mc_se, _own_decision_turns, _stable_decisions
+
+    p = np.array([[0.024], [0.030]])  # A rejected at 0.025 makes B's threshold 0.05
+    se = _mc_se(p, np.array([[2000], [100_000]]))  # A: ±0.009 at 2.576 SE; B: ±0.0014
+    stable = _stable_decisions(p, se, 0.05, "holm")
+    own = _own_decision_turns(p, se, 0.05, "holm")
+    assert stable.ravel().tolist() == [False, False]  # B waits on A
+    assert own.ravel().tolist() == [True, False]  # more draws for B would not settle it
