@@ -34,8 +34,9 @@ def _runs(n_models: int = 40, n_items: int = 300, seed: int = 0) -> Runs:
     return Runs(pl.DataFrame(rows))
 
 
-def test_subset_fit_then_score(tmp_path):
-    runs = _runs()
+def _fit_then_score(tmp_path, seed: int) -> tuple[float, int]:
+    """`metabench subset` on 30 simulated models, `subset score` on 10 others: (mean error, intervals covering)."""
+    runs = _runs(seed=seed)
     train = runs.filter(pl.col("model").is_in([f"m{i}" for i in range(30)]))
     new = runs.filter(pl.col("model").is_in([f"m{i}" for i in range(30, 40)]))
     train_path = train.write(tmp_path / "train.parquet")
@@ -64,7 +65,7 @@ def test_subset_fit_then_score(tmp_path):
     assert res.exit_code == 0, res.output
     with out_csv.open() as fh:
         rows = list(csv.DictReader(fh))
-    assert {"model", "predicted", "ci_low", "ci_high"} <= set(rows[0])
+    assert {"model", "predicted", "ci_low", "ci_high"} <= set(rows[0]) and len(rows) == 10
     # the CLI writes what the Python API computes from the saved subset and the new models' subset answers
     api = SubsetModel.load(tmp_path / "sub").score(new.filter(pl.col("item").is_in(doc["items"])))
     api_pred = dict(zip(api["model"], api["predicted"], strict=True))
@@ -72,14 +73,19 @@ def test_subset_fit_then_score(tmp_path):
     truth = new.frame.group_by("model").agg(pl.col("score").mean())
     truth = dict(zip(truth["model"], truth["score"], strict=True))
     err = [abs(float(r["predicted"]) - truth[r["model"]]) for r in rows]
-    # Bound from the simulation itself: over simulation seeds 0-24 of `_runs` the mean error of these 10 models was
-    # 0.025-0.093 (median 0.050; 4 of 25 above 0.06), about the plain 40-item mean's (0.026-0.093). For seed 0 it is
-    # 0.053, or 0.062 under another BLAS kernel (OPENBLAS_CORETYPE=Haswell), which moves the IRT fit by 1e-9 and
-    # with it one of 40 k-means anchors: a bound of 0.06 sat inside the test's own noise. The estimator's accuracy
-    # is measured over grids of settings by benchmarks/subsets.py; here the check is that the scores are sane.
-    assert len(rows) == 10 and np.mean(err) < 0.1
     inside = [float(r["ci_low"]) <= truth[r["model"]] <= float(r["ci_high"]) for r in rows]
-    assert sum(inside) >= 8
+    return float(np.mean(err)), sum(inside)
+
+
+def test_subset_fit_then_score(tmp_path):
+    # One simulation's mean error is noisy: over seeds 0-24 of `_runs` it was 0.025-0.093 (median 0.050; 4 of 25
+    # above 0.06), about the plain 40-item mean's (0.026-0.093); seed 0 alone gives 0.053, or 0.062 under another
+    # BLAS kernel (OPENBLAS_CORETYPE=Haswell moves the IRT fit by 1e-9 and with it one of 40 k-means anchors). The
+    # bound of 0.06 (40 of 300 items: the sampling SE of a mean alone is ~0.07) applies to the mean over three seeds
+    # (0.044 here, 0.047 with seed 0's other-kernel value), which such a swap cannot push across it.
+    results = [_fit_then_score(tmp_path / f"s{seed}", seed) for seed in (0, 1, 2)]
+    assert np.mean([e for e, _ in results]) < 0.06
+    assert all(covered >= 8 for _, covered in results)
 
 
 def test_subset_errors_are_one_line(tmp_path):
