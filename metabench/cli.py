@@ -71,6 +71,14 @@ FormatOpt = Annotated[
 MetricOpt = Annotated[
     str | None, typer.Option("--metric", help="Per-item metric where a harness records several (e.g. acc, acc_norm).")
 ]
+RerunsOpt = Annotated[
+    str,
+    typer.Option(
+        "--reruns",
+        help="Exact re-runs of one configuration in a harness folder: 'latest' uses the latest complete run "
+        "(the others are listed), 'seeds' keeps them all as seeds.",
+    ),
+]
 
 
 def _fail(exc: BaseException) -> None:
@@ -109,13 +117,14 @@ def validate(
     paths: PathsArg,
     input_format: FormatOpt = None,
     metric: MetricOpt = None,
+    reruns: RerunsOpt = "latest",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Check inputs: exit 0 when valid, 2 when not, listing each problem with its file, line and fix."""
     from metabench.io.detect import validate as run_validate
 
     try:
-        report = run_validate(paths, format=input_format, metric=metric)
+        report = run_validate(paths, format=input_format, metric=metric, reruns=_reruns(reruns))
     except MetabenchError as exc:
         _fail(exc)
         return
@@ -135,35 +144,45 @@ def validate(
     raise typer.Exit(0 if report.ok else 2)
 
 
-def _load(paths: list[Path], input_format: str | None, metric: str | None) -> list[Any]:
-    """Load paths; runs and leaderboard tables are kept apart."""
+def _reruns(value: str) -> Any:
+    from metabench.errors import InputError
+
+    if value not in ("latest", "seeds"):
+        raise InputError(f"unknown --reruns {value!r}", fix="use --reruns latest or --reruns seeds")
+    return value
+
+
+_TABLES_NOT_MERGED = "leaderboard table(s) not merged"
+
+
+def _load(paths: list[Path], input_format: str | None, metric: str | None, reruns: str = "latest") -> list[Any]:
+    """Load all paths together (runs of one harness folder given file by file are one set of runs);
+    per-item runs and leaderboard tables are kept apart."""
+    from dataclasses import replace
+
     from metabench.io.detect import load
+    from metabench.runs import Runs
 
-    items: list[Any] = []
-    runs_paths, table_data = [], []
-    from metabench.runs import ScoreTable
-
-    for p in paths:
-        got = load(p, format=input_format, metric=metric)
-        (table_data if isinstance(got, ScoreTable) else runs_paths).append(got)
-    if runs_paths:
-        from metabench.runs import Runs
-
-        items.append(Runs.concat(runs_paths))
-    if table_data:
-        from metabench.io.leaderboard import merge_tables
-
-        items.append(merge_tables(table_data))
-    return items
+    got = load(paths, format=input_format, metric=metric, reruns=_reruns(reruns))
+    if not isinstance(got, Runs):
+        return [got]
+    if not any(e.reason.startswith(_TABLES_NOT_MERGED) for e in got.exclusions):
+        return [got]
+    tables = load(paths, format=input_format, kind="scores")
+    excl = tuple(e for e in got.exclusions if not e.reason.startswith(_TABLES_NOT_MERGED))
+    runs = Runs(got.frame, sources=got.sources, exclusions=excl, item_keys=got.item_keys, notes=got.notes, _checked=True)
+    return [runs, replace(tables, exclusions=())]
 
 
 @app.command()
-def info(paths: PathsArg, input_format: FormatOpt = None, metric: MetricOpt = None) -> None:
+def info(
+    paths: PathsArg, input_format: FormatOpt = None, metric: MetricOpt = None, reruns: RerunsOpt = "latest"
+) -> None:
     """Summarise inputs: models, benchmarks, items, coverage, seeds."""
     from metabench.runs import Runs
 
     try:
-        data = _load(paths, input_format, metric)
+        data = _load(paths, input_format, metric, reruns)
     except MetabenchError as exc:
         _fail(exc)
         return
@@ -195,6 +214,8 @@ def info(paths: PathsArg, input_format: FormatOpt = None, metric: MetricOpt = No
                 out.print(f"... and {len(d.benchmarks) - 50} more columns")
         for e in d.exclusions:
             out.print(f"[yellow]note[/yellow] {e}", highlight=False)
+        for n in getattr(d, "notes", ()):
+            out.print(f"[yellow]note[/yellow] {n}", highlight=False)
 
 
 @app.command()
@@ -245,6 +266,7 @@ def analyze(
     ] = [],  # noqa: B006
     input_format: FormatOpt = None,
     metric: MetricOpt = None,
+    reruns: RerunsOpt = "latest",
 ) -> None:
     """Run analyses and write a report (index.html, report.md, report.tex, report.json)."""
     from metabench.errors import InputError
@@ -258,7 +280,7 @@ def analyze(
         opts = _parse_options(option)
         # where analyses look for companion files (contamination probes under a runs folder)
         opts.setdefault("input_paths", [str(p) for p in paths])
-        data = _load(paths, input_format, metric)
+        data = _load(paths, input_format, metric, reruns)
         command = "metabench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
         with Progress(
             SpinnerColumn(),
@@ -332,6 +354,7 @@ def compare(
     seed: Annotated[int, typer.Option(help="Seed for the bootstrap and permutation tests.")] = 0,
     input_format: FormatOpt = None,
     metric: MetricOpt = None,
+    reruns: RerunsOpt = "latest",
 ) -> None:
     """Paired comparison of two systems: difference, intervals, tests, effect sizes, power."""
     from metabench.analysis.compare import compare_systems
@@ -345,7 +368,7 @@ def compare(
             raise InputError("compare needs two systems", fix="write --models A B")
         if output not in ("text", "json"):
             raise InputError(f"unknown --format {output!r}", fix="use text or json")
-        data = [d for d in _load(paths, input_format, metric) if isinstance(d, Runs)]
+        data = [d for d in _load(paths, input_format, metric, reruns) if isinstance(d, Runs)]
         if not data:
             raise InputError("compare needs per-item runs, not leaderboard tables", fix="give runs files")
         res = compare_systems(
@@ -402,6 +425,7 @@ def subset(
     seed: Annotated[int, typer.Option(help="Seed of the selection and the folds.")] = 0,
     input_format: FormatOpt = None,
     metric: MetricOpt = None,
+    reruns: RerunsOpt = "latest",
 ) -> None:
     """Choose a compact subset of a benchmark with a validated error, or score new models from it.
 
@@ -423,7 +447,7 @@ def subset(
                     fix="write: metabench subset score subset/ new_runs/ --out scores.csv",
                 )
             model = SubsetModel.load(args[1])
-            data = [d for d in _load([Path(a) for a in args[2:]], input_format, metric) if isinstance(d, Runs)]
+            data = [d for d in _load([Path(a) for a in args[2:]], input_format, metric, reruns) if isinstance(d, Runs)]
             if not data:
                 raise InputError("no per-item runs to score", fix="give the new models' runs on the subset items")
             scores = model.score(data[0], benchmark=benchmark, task_positions=task_positions)
@@ -439,7 +463,7 @@ def subset(
             )
         if out_path is None:
             raise InputError("subset needs --out DIR", fix="add --out subset/")
-        data = [d for d in _load([Path(a) for a in args], input_format, metric) if isinstance(d, Runs)]
+        data = [d for d in _load([Path(a) for a in args], input_format, metric, reruns) if isinstance(d, Runs)]
         if not data:
             raise InputError("subset needs per-item runs, not leaderboard tables", fix="give runs files")
         runs = data[0]

@@ -72,6 +72,7 @@ def analyze(
         if isinstance(d, Runs):
             prov_inputs += [{"path": s.path, "format": s.format, "sha256": s.sha256, "rows": s.rows} for s in d.sources]
             ctx.exclusions += list(d.exclusions)
+            ctx.notes += list(d.notes)
         else:
             prov_inputs.append({"path": d.source, "format": "leaderboard", "sha256": None, "rows": len(d.models)})
             ctx.exclusions += list(d.exclusions)

@@ -26,6 +26,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "Exclusion",
     "ResponseMatrix",
+    "RunIdentity",
     "Runs",
     "ScoreTable",
     "check_frame",
@@ -740,14 +741,103 @@ class ResponseMatrix:
 # Runs
 
 
+ITEM_KEY_SCHEMA = {"source": pl.String, "benchmark": pl.String, "item": pl.String, "item_key": pl.String}
+
+
+def merge_item_keys(tables: Iterable[pl.DataFrame | None]) -> pl.DataFrame | None:
+    """Union of item-key side tables, one row per (source, benchmark, item, item_key), sorted."""
+    parts = [t for t in tables if t is not None and t.height]
+    if not parts:
+        return None
+    return pl.concat(parts, how="vertical_relaxed").unique().sort("source", "benchmark", "item", "item_key")
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """Who ran what, how and when: the identity of one harness run of one task.
+
+    Readers fill it from the harness's own metadata (lm-eval's ``results_*.json``,
+    Inspect's eval spec, HELM's run spec, lighteval's config). :func:`metabench.io.load`
+    uses it to tell seeds (same configuration, another seed or epoch) from prompting
+    variants (another few-shot count or template: another ``method``) and from exact
+    re-runs (same configuration and seed: the latest complete one is used).
+
+    Parameters
+    ----------
+    harness : str
+        Reader name (``"lm_eval"``, ``"inspect_ai"``, ``"helm"``, ``"lighteval"``).
+    model, task : str
+        Model and task (benchmark) as the rows name them.
+    config : tuple of (str, str)
+        The prompting and generation configuration that makes a system: few-shot
+        count, chat or prompt template, system instruction, generation settings.
+        Seeds, dates and paths are not part of it.
+    seeds : tuple of (str, int or None)
+        Seeds the harness recorded (``random_seed``, ``fewshot_seed``, a sampling seed).
+    timestamp : str
+        When the run started, as sortable text (ISO 8601 or the harness's stamp).
+    status : str
+        ``"complete"``, or the harness's word for a run that did not finish
+        (``"error"``, ``"cancelled"``, ``"partial"``).
+    reason : str, optional
+        Why the run did not finish, as the harness recorded it.
+    run : str
+        The harness's id of the run (a results file, an eval id, a run folder).
+    repeats : str, optional
+        What the rows' ``seed`` already counts within the run (``"epoch"``,
+        ``"trial"``, ``"repeat"``), None when each row is the run's only try.
+
+    Examples
+    --------
+    >>> r = RunIdentity("lm_eval", "m", "mmlu", config=(("num_fewshot", "5"),), seeds=(("random_seed", 0),))
+    >>> r.config_label(("num_fewshot",))
+    '5-shot'
+    """
+
+    harness: str
+    model: str
+    task: str
+    config: tuple[tuple[str, str], ...] = ()
+    seeds: tuple[tuple[str, int | None], ...] = ()
+    timestamp: str = ""
+    status: str = "complete"
+    reason: str | None = None
+    run: str = ""
+    repeats: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    def config_value(self, key: str) -> str | None:
+        for k, v in self.config:
+            if k == key:
+                return v
+        return None
+
+    def config_label(self, keys: Sequence[str]) -> str:
+        """Readable label of this run's values of ``keys`` (``"2-shot"``, ``"temperature=0.7"``)."""
+        parts = []
+        for key in keys:
+            value = self.config_value(key)
+            if key == "num_fewshot":
+                parts.append(f"{value if value not in (None, 'None') else 0}-shot")
+            elif value is None:
+                parts.append(f"no {key}")
+            else:
+                parts.append(f"{key}={value}")
+        return ",".join(parts)
+
+
 @dataclass(frozen=True)
 class SourceFile:
-    """One input file: its path, detected format and content hash."""
+    """One input file: its path, detected format and content hash, and the run it holds."""
 
     path: str
     format: str
     sha256: str | None = None
     rows: int = 0
+    run: RunIdentity | None = None
 
 
 class Runs:
@@ -784,6 +874,8 @@ class Runs:
         sources: Sequence[SourceFile] | None = None,
         file: str | Path | None = None,
         exclusions: Sequence[Exclusion] = (),
+        item_keys: pl.DataFrame | None = None,
+        notes: Sequence[str] = (),
         _checked: bool = False,
     ) -> None:
         if not isinstance(frame, pl.DataFrame):
@@ -799,6 +891,12 @@ class Runs:
         self._frame: pl.DataFrame = frame
         self.sources: tuple[SourceFile, ...] = tuple(sources or ())
         self.exclusions: tuple[Exclusion, ...] = tuple(exclusions)
+        self.notes: tuple[str, ...] = tuple(notes)
+        """What loading decided about the inputs (runs kept as seeds, items aligned across harnesses)."""
+        self.item_keys: pl.DataFrame | None = item_keys
+        """Content keys of items, where a reader saw the question text: columns ``source``
+        (reader name), ``benchmark``, ``item`` and ``item_key`` (a hash of the normalised
+        text, see :func:`metabench.io.identity.content_key`); None when no reader gave any."""
 
     # -- construction ------------------------------------------------------------
     @classmethod
@@ -839,7 +937,15 @@ class Runs:
         merged = normalize_frame(merged)
         srcs = [s for p in parts for s in p.sources]
         excl = [e for p in parts for e in p.exclusions]
-        return cls(merged, sources=srcs, exclusions=excl, _checked=True)
+        notes = tuple(dict.fromkeys(n for p in parts for n in p.notes))
+        return cls(
+            merged,
+            sources=srcs,
+            exclusions=excl,
+            item_keys=merge_item_keys(p.item_keys for p in parts),
+            notes=notes,
+            _checked=True,
+        )
 
     @classmethod
     def read(cls, path: str | Path) -> Runs:
@@ -890,6 +996,11 @@ class Runs:
         return self._frame.height
 
     @property
+    def n_items(self) -> int:
+        """Distinct (benchmark, item) pairs: the number of items, counted as every summary counts them."""
+        return int(self._frame.select(pl.struct("benchmark", "item").n_unique()).item())
+
+    @property
     def has_methods(self) -> bool:
         return "method" in self._frame.columns and self._frame.get_column("method").null_count() < self._frame.height
 
@@ -937,11 +1048,26 @@ class Runs:
                 df = df.filter(pl.col(col).is_in(list(val)))
             else:
                 df = df.filter(pl.col(col) == val)
-        return Runs(df, sources=self.sources, exclusions=self.exclusions, _checked=True)
+        return Runs(
+            df, sources=self.sources, exclusions=self.exclusions, item_keys=self.item_keys, notes=self.notes, _checked=True
+        )
 
     def summary(self) -> pl.DataFrame:
-        """One row per benchmark: systems, items, rows, seeds, coverage, mean score."""
+        """One row per benchmark: systems, items, rows, seeds, coverage, mean score.
+
+        ``mean_score`` averages each (system, item) cell over its seeds first, then the
+        cells: a system run with three epochs weighs as much as one run once.
+
+        Examples
+        --------
+        >>> r = Runs({"model": ["a", "a", "a", "b"], "benchmark": ["x"] * 4, "item": ["1"] * 4,
+        ...           "seed": [0, 1, 2, 0], "score": [1.0, 1.0, 1.0, 0.0]})
+        >>> r.summary().select("rows", "seeds", "mean_score").row(0)
+        (4, 3, 0.5)
+        """
         df = self._frame.with_columns(self._system_expr().alias("_system"))
+        cells = df.group_by("benchmark", "_system", "item").agg(pl.col("score").mean().alias("_cell"))
+        means = cells.group_by("benchmark").agg(pl.col("_cell").mean().alias("mean_score"), pl.len().alias("_cells"))
         return (
             df.group_by("benchmark")
             .agg(
@@ -949,11 +1075,10 @@ class Runs:
                 pl.col("item").n_unique().alias("items"),
                 pl.len().alias("rows"),
                 pl.col("seed").n_unique().alias("seeds"),
-                pl.struct("_system", "item").n_unique().alias("_cells"),
-                pl.col("score").mean().alias("mean_score"),
             )
+            .join(means, on="benchmark")
             .with_columns((pl.col("_cells") / (pl.col("systems") * pl.col("items"))).alias("coverage"))
-            .drop("_cells")
+            .select("benchmark", "systems", "items", "rows", "seeds", "mean_score", "coverage")
             .sort("benchmark")
         )
 
@@ -1073,5 +1198,5 @@ class Runs:
     def __repr__(self) -> str:
         return (
             f"Runs({self._frame.height:,} rows: {len(self.systems)} systems × "
-            f"{len(self.benchmarks)} benchmarks, {self._frame.get_column('item').n_unique():,} item ids)"
+            f"{len(self.benchmarks)} benchmarks, {self.n_items:,} items)"
         )

@@ -72,8 +72,16 @@ def _fmt_p(p: float) -> str:
     return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
+MIN_SHARED_ITEMS = 2
+"""Pairs sharing fewer items are not compared (a paired test needs two shared items)."""
+
+FEW_SHARED_ITEMS = 30
+"""Pairs sharing fewer items are marked ``few_items``: below this the normal approximation of the paired
+tests is rough and even large differences go undetected."""
+
+
 def _pairs_text(name: str, pw: PairwiseResult, correction: str, alpha: float) -> str:
-    frame = pw.to_frame()
+    frame = pw.to_frame().filter(pl.col("n_items") >= MIN_SHARED_ITEMS)
     col = "p_holm" if correction == "holm" else "p_bh"
     label = "Holm" if correction == "holm" else "Benjamini–Hochberg"
     sig = frame.filter(pl.col(col) < alpha).sort(col, maintain_order=True)
@@ -298,6 +306,25 @@ def _benchmark_section(name: str, slug: str, runs: Runs, intervals: pl.DataFrame
     )
     blocks.append(Text(_pairs_text(name, pw, correction, alpha)))
     raw_pairs = pw.to_frame()
+    unshared = raw_pairs.filter(pl.col("n_items") < MIN_SHARED_ITEMS)
+    raw_pairs = raw_pairs.filter(pl.col("n_items") >= MIN_SHARED_ITEMS).with_columns(
+        (pl.col("n_items") < FEW_SHARED_ITEMS).alias("few_items")
+    )
+    few = int(raw_pairs.get_column("few_items").sum())
+    if unshared.height or few:
+        ex = ", ".join(f"{a}–{b}" for a, b in unshared.select("model_a", "model_b").head(3).iter_rows())
+        msg = []
+        if unshared.height:
+            msg.append(
+                f"{unshared.height} pair(s) share fewer than {MIN_SHARED_ITEMS} items and are not compared "
+                f"(e.g. {ex}); their systems ran different items of {name}"
+            )
+            ctx.notes.append(f"significance: {name}: " + msg[-1])
+        if few:
+            msg.append(
+                f"{few} pair(s) share fewer than {FEW_SHARED_ITEMS} items (`few_items`): their tests rest on few items"
+            )
+        blocks.append(Text("; ".join(msg) + "."))
     neg = pl.col("difference") < 0
     pairs = raw_pairs.with_columns(  # the better system first: differences read as "a beats b by"
         pl.when(neg).then(pl.col("model_b")).otherwise(pl.col("model_a")).alias("model_a"),

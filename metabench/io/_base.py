@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from metabench.errors import Problem, ValidationError
-from metabench.runs import Exclusion, Runs, SourceFile, check_frame, normalize_frame
+from metabench.runs import Exclusion, RunIdentity, Runs, SourceFile, check_frame, normalize_frame
 
 __all__ = ["explain_metric_range", "file_sha256", "make_runs", "read_head"]
 
@@ -58,6 +58,8 @@ def make_runs(
     row_base: int = 1,
     exclusions: Sequence[Exclusion] = (),
     extra_sources: Sequence[str | Path] = (),
+    run: RunIdentity | None = None,
+    item_keys: pl.DataFrame | None = None,
 ) -> Runs:
     """Check, normalise and wrap a reader's long table into :class:`Runs`.
 
@@ -78,13 +80,18 @@ def make_runs(
         What the reader left out, with counts.
     extra_sources : sequence of paths
         Companion files that were read too (hashed for provenance).
+    run : RunIdentity, optional
+        The harness run the rows come from (harness, model, task, configuration,
+        seeds, time, status), used to tell seeds, methods and re-runs apart.
+    item_keys : polars.DataFrame, optional
+        Content keys of the items (see :func:`metabench.io.identity.item_key_table`).
     """
     problems = check_frame(frame, file=file, line_column=line_column, row_base=row_base)
     if problems:
         raise ValidationError(problems)
-    sources = [SourceFile(str(file), format, file_sha256(file) if Path(file).is_file() else None, frame.height)]
+    sources = [SourceFile(str(file), format, file_sha256(file) if Path(file).is_file() else None, frame.height, run)]
     sources += [SourceFile(str(p), format, file_sha256(p), 0) for p in extra_sources]
-    return Runs(normalize_frame(frame), sources=sources, exclusions=exclusions, _checked=True)
+    return Runs(normalize_frame(frame), sources=sources, exclusions=exclusions, item_keys=item_keys, _checked=True)
 
 
 def explain_metric_range(err: ValidationError, metric: str, names: list[str]) -> ValidationError:

@@ -76,7 +76,8 @@ import polars as pl
 
 from metabench.errors import InputError
 from metabench.io._base import make_runs, read_head
-from metabench.runs import Exclusion, Runs
+from metabench.io.identity import item_key_table
+from metabench.runs import Exclusion, RunIdentity, Runs
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -211,6 +212,44 @@ def companion(path: str | Path) -> bool:
         if parent.name == "groups" and (parent.parent / "runs_to_run_suites.json").is_file():
             return True
     return False
+
+
+def units_of(path: str | Path) -> list[Path]:
+    """The ``per_instance_stats.json`` of the run folder a companion file (``stats.json``,
+    ``run_spec.json`` ...) belongs to."""
+    path = Path(path)
+    primary = path.parent / PRIMARY
+    return [primary] if path.name != PRIMARY and sniff(primary) else []
+
+
+def _looks_like_run_name(name: str) -> bool:
+    head, sep, rest = name.partition(":")
+    return bool(sep and head and "model=" in rest)
+
+
+def incomplete(companions: list[Path], roots: list[Path] = ()) -> list[tuple[Path, str]]:  # type: ignore[assignment]
+    """Run folders that hold no ``per_instance_stats.json``: runs that failed or stopped.
+
+    ``helm-run`` creates the folder of a run before it evaluates; a run that fails
+    leaves it empty or with ``run_spec.json`` only.
+    """
+    out: list[tuple[Path, str]] = []
+    folders: set[Path] = {p.parent for p in companions if p.name == RUN_SPEC or _looks_like_run_name(p.parent.name)}
+    for root in roots:
+        if root.is_dir():
+            for d in root.rglob("*"):
+                if d.is_dir() and _looks_like_run_name(d.name) and not any(part.startswith(".") for part in d.parts):
+                    folders.add(d)
+    for d in sorted(folders):
+        if (d / PRIMARY).is_file():
+            continue
+        try:
+            present = sorted(p.name for p in d.iterdir())
+        except OSError:
+            continue
+        held = f"it holds {', '.join(present[:6])}" if present else "it is empty"
+        out.append((d, f"HELM run folder without {PRIMARY}: the run did not finish ({held})"))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -721,6 +760,7 @@ def read(
     if method is not None:
         columns["method"] = pl.Series([method] * len(kept), dtype=pl.String)
     frame = pl.DataFrame(columns)
+    items = [key[0] for key, _ in kept]
     return make_runs(
         frame,
         file=path,
@@ -728,4 +768,55 @@ def read(
         line_column="_line",
         exclusions=exclusions,
         extra_sources=extra_sources,
+        run=_identity(path, spec, str(model_name), benchmark),
+        item_keys=_item_keys(path.parent, benchmark, items),
     )
+
+
+def _identity(path: Path, spec: dict[str, Any], model: str, benchmark: str) -> RunIdentity:
+    """The run of a run folder. HELM records no seed and no start time in the folder;
+    the suite's ``summary.json`` date (written by ``helm-summarize``) orders re-runs
+    in several suites. Prompting variants are already in ``method`` (from the run name)."""
+    suite = path.parent.parent
+    stamp = ""
+    summary = suite / "summary.json"
+    if summary.is_file():
+        try:
+            data = orjson.loads(summary.read_bytes())
+            stamp = str(data.get("date") or "") if isinstance(data, dict) else ""
+        except (OSError, orjson.JSONDecodeError):
+            stamp = ""
+    adapter = spec.get("adapter_spec") if isinstance(spec.get("adapter_spec"), dict) else {}
+    config = tuple(
+        (k, str(adapter[k])) for k in ("max_train_instances", "instructions", "temperature") if adapter.get(k) not in (None, "")
+    )
+    return RunIdentity(
+        NAME,
+        model,
+        benchmark,
+        config=config,
+        seeds=(),
+        timestamp=f"{stamp} {suite.name}".strip(),
+        run=str(path.parent),
+        repeats="trial",
+    )
+
+
+def _item_keys(folder: Path, benchmark: str, items: list[str]) -> pl.DataFrame | None:
+    """Content keys from the run's ``instances.json`` (each instance's input text), when present."""
+    inst = folder / "instances.json"
+    if not inst.is_file():
+        return None
+    try:
+        data = orjson.loads(inst.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(data, list):
+        return None
+    texts: dict[str, str | None] = {}
+    for el in data:
+        if isinstance(el, dict) and el.get("id") is not None and el.get("perturbation") is None:
+            inp = el.get("input")
+            texts.setdefault(str(el["id"]), inp.get("text") if isinstance(inp, dict) else None)
+    wanted = list(dict.fromkeys(items))
+    return item_key_table(NAME, benchmark, wanted, [texts.get(i) for i in wanted])

@@ -52,6 +52,7 @@ once).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -69,7 +70,8 @@ import zstandard
 
 from metabench.errors import InputError
 from metabench.io._base import make_runs, read_head
-from metabench.runs import Exclusion, Runs
+from metabench.io.identity import item_key_table
+from metabench.runs import Exclusion, RunIdentity, Runs
 
 __all__ = ["NAME", "companion", "read", "sniff"]
 
@@ -194,6 +196,24 @@ class _Record:
     error: str | None
     where: str
     line: int | None = None
+    text: str | None = None
+
+
+def _input_text(value: Any) -> str | None:
+    """The question of a sample's ``input``: the text, or the last user message of a chat."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        return None
+    for msg in reversed(value):
+        if isinstance(msg, dict) and msg.get("role", "user") == "user":
+            content = msg.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                parts = [c.get("text") for c in content if isinstance(c, dict) and isinstance(c.get("text"), str)]
+                return "\n".join(parts) if parts else None
+    return None
 
 
 def _error_text(error: Any) -> str | None:
@@ -231,7 +251,7 @@ def _record_from(obj: Any, where: str, file: Path, line: int | None = None) -> _
             fix=_NOT_INSPECT_FIX,
             kind="malformed_log",
         )
-    return _Record(obj["id"], epoch, scores or None, _error_text(obj.get("error")), where, line)
+    return _Record(obj["id"], epoch, scores or None, _error_text(obj.get("error")), where, line, _input_text(obj.get("input")))
 
 
 def _loads(data: bytes) -> Any:
@@ -390,9 +410,12 @@ class _Collector:
         self.error_text: str | None = None
         self.unscored: list[str] = []
         self.nan: list[str] = []
+        self.texts: dict[str, str | None] = {}
 
     def add(self, rec: _Record) -> None:
         self.seen.add((str(rec.id), rec.epoch))
+        if rec.text is not None or str(rec.id) not in self.texts:
+            self.texts[str(rec.id)] = self.texts.get(str(rec.id)) or rec.text
         value, answer, present = self.scorer.value(rec) if rec.scores else (None, None, False)
         if not present or value is None:
             if rec.error is not None:
@@ -548,12 +571,61 @@ def _build(
     use_lines = line_column and all(line is not None for line in col.lines)
     if use_lines:
         frame = frame.with_columns(pl.Series("_line", col.lines, dtype=pl.Int64))
+    bench = str(spec["task"])
     return make_runs(
         frame,
         file=file,
         format=NAME,
         line_column="_line" if use_lines else None,
         exclusions=col.exclusions(header),
+        run=_identity(header, spec, model or str(spec.get("model") or ""), file),
+        item_keys=item_key_table(NAME, bench, list(col.texts), list(col.texts.values())),
+    )
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 40 else hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _identity(header: dict[str, Any], spec: dict[str, Any], model: str, file: Path) -> RunIdentity:
+    """The run of a log: task, model, solver plan, generation settings, seed, time, status.
+
+    The configuration is what makes a system: the task's arguments, the generation
+    settings other than the seed, and the solver plan (its steps and their parameters).
+    Epoch counts are not part of it: one run's epochs are its seeds, and runs of one
+    configuration with 1 and with 3 epochs are repeats of one system.
+    """
+    config: list[tuple[str, str]] = []
+    if spec.get("task_args"):
+        config.append(("task_args", _short(spec["task_args"])))
+    gen = dict(spec.get("model_generate_config") or {})
+    seed = gen.pop("seed", None)
+    gen = {k: v for k, v in gen.items() if v is not None}
+    if gen:
+        config.append(("generate_config", _short(gen)))
+    plan = header.get("plan")
+    if isinstance(plan, dict) and isinstance(plan.get("steps"), list):
+        steps = [st for st in plan["steps"] if isinstance(st, dict)]
+        if steps:
+            names = "+".join(str(st.get("solver")).rsplit("/", 1)[-1] for st in steps)
+            params = [st.get("params") for st in steps]
+            if any(params):
+                names += "#" + hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:6]
+            config.append(("solver", names))
+    status = str(header.get("status") or "unknown")
+    reason = _error_text(header.get("error"))
+    return RunIdentity(
+        NAME,
+        model,
+        str(spec.get("task")),
+        config=tuple(config),
+        seeds=(("seed", seed if isinstance(seed, int) and not isinstance(seed, bool) else None),),
+        timestamp=str(spec.get("created") or ""),
+        status="complete" if status == "success" else status,
+        reason=reason[:300] if reason else None,
+        run=str(spec.get("eval_id") or spec.get("run_id") or file),
+        repeats="epoch",
     )
 
 

@@ -42,6 +42,8 @@ Only the document ids and the chosen metric are read from the parquet file.
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import os
 import re
 from pathlib import Path
@@ -56,7 +58,8 @@ import pyarrow.parquet as pq
 
 from metabench.errors import InputError, ValidationError
 from metabench.io._base import explain_metric_range, make_runs, read_head
-from metabench.runs import Runs
+from metabench.io.identity import item_key_table
+from metabench.runs import RunIdentity, Runs
 
 __all__ = ["DEFAULT_METRICS", "METRIC_ALIASES", "NAME", "companion", "read", "sniff"]
 
@@ -229,6 +232,37 @@ def _model_from_results(path: Path) -> str | None:
     return name.strip() if isinstance(name, str) and name.strip() else None
 
 
+def _details_of(results: Path) -> list[Path]:
+    m = re.match(r"^results_(?P<ts>.+)\.json$", results.name)
+    if m is None:
+        return []
+    ts = m.group("ts")
+    folder = results.absolute().parent
+    parts = folder.parts
+    found: list[Path] = []
+    for k in range(len(parts) - 1, -1, -1):
+        if parts[k] == "results":
+            model_dir = Path(*parts[:k], "details", *parts[k + 1 :])
+            found = sorted(model_dir.glob(f"{ts}/details_*_{ts}.parquet")) + sorted(model_dir.glob(f"details_*_{ts}.parquet"))
+            break
+    return [p for p in found if sniff(p)]
+
+
+def units_of(path: str | Path) -> list[Path]:
+    """The details files of the run a results file belongs to (same timestamp)."""
+    path = Path(path)
+    return _details_of(path) if companion(path) else []
+
+
+def incomplete(companions: list[Path]) -> list[tuple[Path, str]]:
+    """Results files whose run saved no details (lighteval run without ``--save-details``)."""
+    out = []
+    for p in companions:
+        if companion(p) and not _details_of(p) and p.name != "results_latest.json":
+            out.append((p, "lighteval run without details files (run with --save-details to analyse items)"))
+    return out
+
+
 # ---------------------------------------------------------------------------
 # metrics
 
@@ -351,6 +385,66 @@ def _items(pf: pq.ParquetFile, schema: pa.Schema, n: int, path: Path) -> pl.Seri
             if ids.null_count < len(ids):
                 return pl.Series("item", pc.cast(ids, pa.string()), dtype=pl.String)
     return pl.Series("item", np.arange(n).astype(str), dtype=pl.String)
+
+
+def _texts(pf: pq.ParquetFile, schema: pa.Schema, n: int, path: Path) -> list[str | None]:
+    """Question text of each row: ``doc.query`` (lighteval 0.11 and later), else ``example`` (earlier)."""
+    arr = None
+    try:
+        if "doc" in schema.names:
+            doc_type = schema.field("doc").type
+            if pa.types.is_struct(doc_type) and doc_type.get_field_index("query") >= 0:
+                arr = _read(pf, "doc", "query", path)
+        elif "example" in schema.names:
+            arr = pf.read(columns=["example"]).column(0)
+    except (InputError, pa.ArrowException, OSError):
+        arr = None
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return [None] * n
+    return arr.to_pylist()
+
+
+def _identity(
+    path: Path, task: str, model: str, fewshot: int | None, ts: str | None, results: Path | None
+) -> RunIdentity:
+    """The run of a details file: few-shot count and generation settings from the results file.
+
+    The few-shot count (in the file name) and the generation parameters other than the
+    seed (``config_general.model_config.generation_parameters``) make the configuration;
+    the seeds are the generation seed and lighteval's few-shot seeds count.
+    """
+    config: list[tuple[str, str]] = [("num_fewshot", str(fewshot if fewshot is not None else 0))]
+    seeds: list[tuple[str, int | None]] = []
+    general: dict[str, Any] = {}
+    if results is not None:
+        try:
+            data = orjson.loads(results.read_bytes())
+            general = data.get("config_general") or {} if isinstance(data, dict) else {}
+        except (OSError, orjson.JSONDecodeError):
+            general = {}
+    if isinstance(general, dict):
+        mcfg = general.get("model_config") if isinstance(general.get("model_config"), dict) else {}
+        gen = mcfg.get("generation_parameters") if isinstance(mcfg.get("generation_parameters"), dict) else {}
+        gen = dict(gen)
+        seed = gen.pop("seed", None)
+        gen = {k: v for k, v in gen.items() if v not in (None, [], {}, "")}
+        if gen:
+            text = json.dumps(gen, sort_keys=True, default=str)
+            config.append(("generation", text if len(text) <= 40 else hashlib.sha256(text.encode()).hexdigest()[:12]))
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            seeds.append(("seed", seed))
+        system = mcfg.get("system_prompt")
+        if isinstance(system, str) and system:
+            config.append(("system_prompt", hashlib.sha256(system.encode()).hexdigest()[:12]))
+    return RunIdentity(
+        NAME,
+        model,
+        task,
+        config=tuple(config),
+        seeds=tuple(seeds),
+        timestamp=ts or "",
+        run=str(results) if results is not None else str(path.parent),
+    )
 
 
 def _struct_scores(
@@ -522,8 +616,9 @@ def read(
     model_dir, out_dir, dir_model = _layout(path)
     extra: list[Path] = []
     model_name = model
+    results_file = _find_results(path, model_dir, out_dir, dir_model, ts)
     if model_name is None:
-        results = _find_results(path, model_dir, out_dir, dir_model, ts)
+        results = results_file
         res_model = _model_from_results(results) if results is not None else None
         if results is not None and res_model is not None:
             extra.append(results if path.is_absolute() else _relative(results))
@@ -565,7 +660,16 @@ def read(
         pl.lit(chosen, dtype=pl.String).alias("metric"),
         "_line",
     )
+    items = frame.get_column("item").to_list()
     try:
-        return make_runs(frame, file=path, format=NAME, line_column="_line", extra_sources=extra)
+        return make_runs(
+            frame,
+            file=path,
+            format=NAME,
+            line_column="_line",
+            extra_sources=extra,
+            run=_identity(path, bench, str(model_name), fewshot, ts, results_file),
+            item_keys=item_key_table(NAME, bench, items, _texts(pf, schema, n, path)),
+        )
     except ValidationError as err:
         raise explain_metric_range(err, chosen, numeric) from None

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import json
 import re
 import zlib
@@ -40,9 +41,10 @@ import polars as pl
 
 from metabench.errors import InputError, ValidationError
 from metabench.io._base import explain_metric_range, make_runs
-from metabench.runs import Exclusion, Runs
+from metabench.io.identity import item_key_table, question_text
+from metabench.runs import Exclusion, RunIdentity, Runs
 
-__all__ = ["DEFAULT_METRICS", "NAME", "companion", "read", "sniff"]
+__all__ = ["DEFAULT_METRICS", "NAME", "companion", "incomplete", "read", "results_without_samples", "samples_of", "sniff", "units_of"]
 
 NAME = "lm_eval"
 
@@ -187,6 +189,154 @@ def _results_info(path: str, mtime_ns: int, size: int) -> tuple[str | None, froz
 def _info(path: Path) -> tuple[str | None, frozenset[str]]:
     st = path.stat()
     return _results_info(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _results_meta(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """The parts of a results file that identify its run (see :func:`_identity`)."""
+    try:
+        with open(path, "rb") as fh:
+            data = orjson.loads(fh.read())
+    except (OSError, orjson.JSONDecodeError):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            return {}
+    if not isinstance(data, dict):
+        return {}
+    keep = ("config", "n-shot", "n-samples", "configs", "date", "chat_template_sha", "chat_template",
+            "system_instruction_sha", "system_instruction", "fewshot_as_multiturn", "model_name", "lm_eval_version")  # fmt: skip
+    out = {k: data.get(k) for k in keep}
+    out["configs"] = {
+        t: {k: c.get(k) for k in ("num_fewshot", "doc_to_text", "generation_kwargs")}
+        for t, c in (data.get("configs") or {}).items()
+        if isinstance(c, dict)
+    }
+    return out
+
+
+def _meta(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return _results_meta(str(path), st.st_mtime_ns, st.st_size)
+
+
+_SEED_KEYS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
+
+
+def _short(value: Any) -> str:
+    """A configuration value as short text: JSON, or a 12-digit hash of a long one."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 40 else hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _identity(
+    results: Path | None, task: str, model: str, timestamp: str | None, n_read: int
+) -> RunIdentity:
+    """The run a samples file belongs to, from its results file.
+
+    The configuration is what makes a system: the task's few-shot count, the chat
+    template, system instruction and multi-turn few-shot setting, generation
+    arguments given on the command line and model arguments other than the model's
+    name. Seeds are lm-eval's four (``random_seed``, ``numpy_seed``, ``torch_seed``,
+    ``fewshot_seed``). A samples file holding fewer documents than the results file
+    counted is a partial run.
+    """
+    meta = _meta(results) if results is not None else {}
+    cfg = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    nshot = (meta.get("n-shot") or {}).get(task) if isinstance(meta.get("n-shot"), dict) else None
+    if nshot is None:
+        nshot = (meta.get("configs") or {}).get(task, {}).get("num_fewshot")
+    config: list[tuple[str, str]] = [("num_fewshot", str(nshot if nshot is not None else 0))]
+    chat = meta.get("chat_template_sha") or meta.get("chat_template")
+    if chat:
+        config.append(("chat_template", _short(chat)))
+    system = meta.get("system_instruction_sha") or meta.get("system_instruction")
+    if system:
+        config.append(("system_instruction", _short(system)))
+    if meta.get("fewshot_as_multiturn"):
+        config.append(("fewshot_as_multiturn", "true"))
+    if cfg.get("gen_kwargs"):
+        config.append(("gen_kwargs", _short(cfg["gen_kwargs"])))
+    margs = cfg.get("model_args")
+    if isinstance(margs, str):
+        margs = dict(p.split("=", 1) for p in margs.split(",") if "=" in p)
+    if isinstance(margs, dict):
+        rest = {k: v for k, v in margs.items() if k not in _MODEL_ARG_KEYS}
+        if rest:
+            config.append(("model_args", _short(rest)))
+    seeds = tuple((k, cfg[k] if isinstance(cfg.get(k), int) else None) for k in _SEED_KEYS if k in cfg)
+    status, reason = "complete", None
+    n_samples = (meta.get("n-samples") or {}).get(task) if isinstance(meta.get("n-samples"), dict) else None
+    expected = n_samples.get("effective") if isinstance(n_samples, dict) else None
+    if isinstance(expected, int) and n_read < expected:
+        status, reason = "partial", f"the samples file holds {n_read} of the {expected} documents the results file counts"
+    stamp = timestamp or ""
+    if not stamp and isinstance(meta.get("date"), (int, float)):
+        stamp = f"{meta['date']:020.6f}"
+    return RunIdentity(
+        NAME,
+        model,
+        task,
+        config=tuple(config),
+        seeds=seeds,
+        timestamp=stamp,
+        status=status,
+        reason=reason,
+        run=str(results) if results is not None else stamp,
+    )
+
+
+def results_without_samples(path: str | Path) -> list[str]:
+    """Tasks of a ``results_*.json`` that have no samples file of the same run beside it.
+
+    lm-eval writes per-item samples only with ``--log_samples``; a run without them
+    has only aggregate scores, which per-item analyses cannot use.
+    """
+    path = Path(path)
+    _, tasks = _info(path)
+    m = _TS_IN_NAME.search(_stem(path))
+    if m is None:
+        return []
+    ts = m.group("ts")
+    have = {
+        _SAMPLES_NAME.match(_stem(p)).group("task")  # type: ignore[union-attr]
+        for p in path.parent.glob(f"samples_*_{ts}.json*")
+        if _SAMPLES_NAME.match(_stem(p))
+    }
+    sanitized = {re.sub(r"\W", "_", t): t for t in tasks}
+    have |= {sanitized.get(t, t) for t in have}
+    meta = _meta(path)
+    leaves = set((meta.get("n-samples") or {}).keys()) or set(tasks)
+    return sorted(t for t in leaves if t not in have)
+
+
+def samples_of(path: str | Path) -> list[Path]:
+    """The samples files of the run that wrote the results file ``path`` (same timestamp)."""
+    path = Path(path)
+    m = _TS_IN_NAME.search(_stem(path))
+    if m is None:
+        return []
+    ts = m.group("ts")
+    return sorted(p for p in path.parent.glob(f"samples_*_{ts}.json*") if sniff(p))
+
+
+def units_of(path: str | Path) -> list[Path]:
+    """Primary files of the run a companion file belongs to (a results file: its samples)."""
+    return samples_of(path) if companion(path) else []
+
+
+def incomplete(companions: list[Path]) -> list[tuple[Path, str]]:
+    """Runs among ``companions`` that left no per-item scores: results files without samples."""
+    out = []
+    for p in companions:
+        if p.suffix == ".json" and p.name.startswith("results") and companion(p):
+            missing = results_without_samples(p)
+            if missing:
+                more = " ..." if len(missing) > 5 else ""
+                why = f"lm-eval run without per-sample logs for {', '.join(missing[:5])}{more}"
+                out.append((p, why + " (run with --log_samples to analyse items)"))
+    return out
 
 
 def _find_results(samples: Path, timestamp: str | None, task: str | None) -> Path | None:
@@ -417,6 +567,7 @@ def read(
     lines: list[int] = []
     filter_order: dict[str, int] = {}
     occurrences: dict[str, int] = {}
+    texts: dict[str, str | None] = {}
     chosen: str | None = metric
     first_names: list[str] | None = None
     first_line = 0
@@ -478,6 +629,8 @@ def read(
                 kind="non_numeric_metric",
             )
         doc_id = str(sample["doc_id"])
+        if doc_id not in texts:
+            texts[doc_id] = question_text(sample.get("doc"))
         filt = sample.get("filter")
         if isinstance(filt, str):
             key = filt
@@ -527,6 +680,8 @@ def read(
             )
         )
     label = f"{chosen},{keep}" if named_filters else str(chosen)
+    run = _identity(results, bench, model_name, timestamp, len(texts))
+    keys = item_key_table(NAME, bench, list(texts), list(texts.values()))
     frame = frame.select(
         pl.lit(model_name, dtype=pl.String).alias("model"),
         pl.lit(bench, dtype=pl.String).alias("benchmark"),
@@ -544,6 +699,8 @@ def read(
             row_base=1,
             exclusions=exclusions,
             extra_sources=extra,
+            run=run,
+            item_keys=keys,
         )
     except ValidationError as err:
         raise explain_metric_range(err, str(chosen), first_names) from None

@@ -84,9 +84,23 @@ def test_metric_option_reaches_the_reader(tree):
     assert set(norm.frame["metric"].unique().to_list()) == {"acc_norm,none"}
 
 
-def test_same_run_twice_is_a_duplicate(tmp_path):
+def test_same_run_twice_is_read_once(tmp_path):
+    # one Inspect run logged in both formats: the same eval id, configuration and seed,
+    # so one copy is used and the other is listed, not refused
     shutil.copy(FIX / "inspect" / "keywords_partial.eval", tmp_path / "a.eval")
     shutil.copy(FIX / "inspect" / "keywords_partial.json", tmp_path / "a.json")
+    one = metabench.load(tmp_path / "a.eval")
+    both = metabench.load(tmp_path)
+    assert both.frame.equals(one.frame)
+    rerun = [e for e in both.exclusions if "exact re-run" in e.reason]
+    assert len(rerun) == 1 and rerun[0].count == 1
+    rep = validate(tmp_path)
+    assert rep.ok and any("exact re-run" in w for w in rep.warnings)
+
+
+def test_same_canonical_rows_twice_are_a_duplicate(tmp_path):
+    (tmp_path / "a.csv").write_text("model,benchmark,item,score\nm,x,1,1\n")
+    (tmp_path / "b.csv").write_text("model,benchmark,item,score\nm,x,1,0\n")
     with pytest.raises(metabench.ValidationError, match="share a key"):
         metabench.load(tmp_path)
     rep = validate(tmp_path)

@@ -1,0 +1,203 @@
+"""Run identity: seeds, methods, re-runs, failed runs, and item alignment across harnesses.
+
+The expected values are worked out by hand from the rules in metabench/io/identity.py
+(each case is small enough to enumerate); hypothesis checks that the result does not
+depend on the order of the inputs.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from metabench.io.identity import align_sources, content_key, item_key_table, normalise_text, resolve_runs
+from metabench.runs import RunIdentity, Runs, SourceFile
+
+
+def part(
+    *,
+    harness="lm_eval",
+    model="m",
+    task="t",
+    shots="0",
+    seed=1,
+    ts="2026-01-01",
+    status="complete",
+    items=("0", "1"),
+    scores=(1.0, 0.0),
+    seeds=None,
+    texts=None,
+    path=None,
+):
+    ident = RunIdentity(
+        harness,
+        model,
+        task,
+        config=(("num_fewshot", shots),),
+        seeds=(("random_seed", seed),),
+        timestamp=ts,
+        status=status,
+        reason=None if status == "complete" else "boom",
+        run=path or f"{harness}/{model}/{task}/{ts}/{shots}/{seed}",
+    )
+    frame = {"model": [model] * len(items), "benchmark": [task] * len(items), "item": list(items), "score": list(scores)}
+    if seeds is not None:
+        frame["seed"] = list(seeds)
+    keys = item_key_table(harness, task, list(items), list(texts)) if texts is not None else None
+    return Runs(
+        frame,
+        sources=[SourceFile(path or ident.run, harness, rows=len(items), run=ident)],
+        item_keys=keys,
+    )
+
+
+def combined(parts):
+    return Runs.concat(parts).frame
+
+
+# --------------------------------------------------------------------------- text keys
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Which organ produces insulin?", "Question: Which organ produces insulin?\nAnswer:"),
+        ("Which organ produces insulin?", "Q: which organ produces   INSULIN ?\nA:"),
+        ("Which organ produces insulin?", "Which organ produces insulin?\nA. Liver\nB. Pancreas\nC. Spleen\nAnswer:"),
+        ("Which organ produces insulin?", "Which organ produces insulin?\n(A) Liver\n(B) Pancreas"),
+        ("café", "cafe\u0301"),  # NFKC composes the accent
+    ],
+)
+def test_template_variants_share_a_key(a, b):
+    assert content_key(a) == content_key(b)
+
+
+def test_different_questions_differ():
+    assert content_key("What is 2 + 2?") != content_key("What is 2 + 3?")
+    assert content_key("") is None and content_key(None) is None and content_key("?!") is None
+    # a lone "A." line is not a choice block (no "B." after it): the text is kept
+    assert normalise_text("See part\nA. of the report") == "see part a of the report"
+
+
+# --------------------------------------------------------------------------- resolve
+
+
+def test_seed_runs_become_seeds_with_their_seed_values():
+    res = resolve_runs([part(seed=1234, ts="a"), part(seed=42, ts="b")])
+    frame = combined(res.parts)
+    assert sorted(frame["seed"].unique().to_list()) == [42, 1234]
+    assert "method" not in frame.columns
+    assert not res.exclusions
+
+
+def test_exact_rerun_keeps_the_latest_and_lists_the_other():
+    old = part(ts="2026-01-01", scores=(0.0, 0.0), path="old")
+    new = part(ts="2026-02-01", scores=(1.0, 1.0), path="new")
+    res = resolve_runs([new, old])
+    assert combined(res.parts)["score"].to_list() == [1.0, 1.0]
+    (ex,) = res.exclusions
+    assert ex.count == 1 and ex.examples == ("old",)
+    res = resolve_runs([new, old], reruns="seeds")
+    frame = combined(res.parts)
+    assert frame.height == 4 and sorted(frame["seed"].unique().to_list()) == [0, 1]
+    # the earlier run first: its scores are seed 0
+    assert frame.filter(pl.col("seed") == 0)["score"].to_list() == [0.0, 0.0]
+
+
+def test_prompting_variants_are_methods_for_every_task_of_the_model():
+    parts = [
+        part(task="t", shots="0", seed=1),
+        part(task="t", shots="2", seed=1),
+        part(task="u", shots="0", seed=1),
+        part(model="other", task="t", shots="0", seed=1),
+    ]
+    frame = combined(resolve_runs(parts).parts)
+    systems = frame.select(pl.concat_str(["model", "method", "benchmark"], separator="|", ignore_nulls=True)).to_series()
+    assert sorted(systems.unique().to_list()) == ["m|0-shot|t", "m|0-shot|u", "m|2-shot|t", "other|t"]
+
+
+def test_epochs_of_two_runs_are_stacked():
+    one = part(ts="a", seed=None, items=("0", "1"), scores=(1.0, 1.0), seeds=(0, 0))
+    three = part(ts="b", seed=None, items=("0", "1") * 3, scores=(0.0,) * 6, seeds=(0, 0, 1, 1, 2, 2))
+    frame = combined(resolve_runs([one, three], reruns="seeds").parts)
+    assert sorted(frame["seed"].unique().to_list()) == [0, 1, 2, 3]
+    # default: the latest complete run (three epochs) only
+    frame = combined(resolve_runs([one, three]).parts)
+    assert frame.height == 6 and frame["score"].sum() == 0.0
+
+
+def test_failed_run_is_skipped_with_its_reason_unless_named():
+    ok, bad = part(ts="a"), part(ts="b", status="error", seed=2)
+    res = resolve_runs([ok, bad])
+    assert len(res.parts) == 1
+    (ex,) = res.exclusions
+    assert "status 'error': boom" in ex.reason
+    res = resolve_runs([ok, bad], keep_incomplete={id(bad)})
+    assert len(res.parts) == 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.permutations(list(range(6))))
+def test_resolution_does_not_depend_on_input_order(order):
+    parts = [
+        part(ts="1", seed=1, scores=(0.0, 1.0)),
+        part(ts="2", seed=1, scores=(1.0, 1.0)),
+        part(ts="3", seed=7, scores=(0.0, 0.0)),
+        part(ts="4", seed=7, shots="5", scores=(1.0, 0.0)),
+        part(ts="5", seed=1, status="cancelled"),
+        part(model="b", ts="6", seed=1),
+    ]
+    want = combined(resolve_runs(parts).parts)
+    got = combined(resolve_runs([parts[k] for k in order]).parts)
+    assert got.equals(want)
+
+
+# --------------------------------------------------------------------------- align
+
+QUESTIONS = [f"Question number {k}: which organ does thing {k}?" for k in range(10)]
+
+
+def test_sources_with_other_ids_are_aligned_on_question_text():
+    lm = part(harness="lm_eval", model="a", items=[str(k) for k in range(10)], scores=[1.0] * 10, texts=QUESTIONS)
+    ins = part(
+        harness="inspect_ai",
+        model="b",
+        items=[f"mc{k:02d}" for k in range(10)],
+        scores=[0.0] * 10,
+        texts=[f"Question: {q}\nAnswer:" for q in QUESTIONS],
+    )
+    res = align_sources([ins, lm], order=("lm_eval", "inspect_ai"))
+    frame = combined(res.parts)
+    assert frame["benchmark"].unique().to_list() == ["t"]
+    assert frame["item"].n_unique() == 10
+    assert any("10 of 10 matched (10 under another id)" in n for n in res.notes)
+
+
+def test_sources_that_do_not_match_stay_apart():
+    lm = part(harness="lm_eval", items=["0", "1"], texts=["alpha beta", "gamma delta"])
+    other = part(harness="lighteval", model="x", items=["0", "1"], texts=["something else", "entirely"])
+    res = align_sources([lm, other], order=("lm_eval", "lighteval"))
+    frame = combined(res.parts)
+    assert sorted(frame["benchmark"].unique().to_list()) == ["t", "t [lighteval]"]
+    assert any("separate benchmark" in n for n in res.notes)
+
+
+def test_sources_without_text_and_other_ids_stay_apart():
+    a = part(harness="lm_eval", items=["0", "1"])
+    b = part(harness="helm", model="x", items=["id0", "id1"])
+    res = align_sources([a, b], order=("lm_eval", "helm"))
+    assert sorted(combined(res.parts)["benchmark"].unique().to_list()) == ["t", "t [helm]"]
+    # the same ids without text: merged, with a note that nothing could be checked
+    c = part(harness="helm", model="x", items=["0", "1"])
+    res = align_sources([a, c], order=("lm_eval", "helm"))
+    assert combined(res.parts)["benchmark"].unique().to_list() == ["t"]
+    assert any("without a check" in n for n in res.notes)
+
+
+def test_partly_matching_source_keeps_unmatched_items_apart():
+    lm = part(harness="lm_eval", items=["0", "1", "2"], scores=[1.0] * 3, texts=["q zero", "q one", "q two"])
+    ins = part(harness="inspect_ai", model="b", items=["x", "y", "z"], scores=[0.0] * 3, texts=["q zero", "q one", "new"])
+    frame = combined(align_sources([lm, ins], order=("lm_eval", "inspect_ai")).parts)
+    assert sorted(frame.filter(pl.col("model") == "b")["item"].to_list()) == ["0", "1", "z [inspect_ai]"]
