@@ -70,7 +70,7 @@ def analyze(
     prov_inputs: list[dict[str, Any]] = []
     for d in inputs:
         if isinstance(d, Runs):
-            prov_inputs += [{"path": s.path, "format": s.format, "sha256": s.sha256, "rows": s.rows} for s in d.sources]
+            prov_inputs += [_input(s) for s in d.sources]
             ctx.exclusions += list(d.exclusions)
             ctx.notes += list(d.notes)
         else:
@@ -101,3 +101,20 @@ def analyze(
     report.notes.extend(ctx.notes)
     report.notes.extend(str(e) for e in ctx.exclusions)
     return report
+
+
+def _input(source: Any) -> dict[str, Any]:
+    """Provenance record of one input file, with the harness run it holds where a reader named one."""
+    rec: dict[str, Any] = {"path": source.path, "format": source.format, "sha256": source.sha256, "rows": source.rows}
+    run = getattr(source, "run", None)
+    if run is not None:
+        rec["run"] = {
+            "harness": run.harness,
+            "model": run.model,
+            "task": run.task,
+            "config": dict(run.config),
+            "seeds": dict(run.seeds),
+            "timestamp": run.timestamp,
+            "status": run.status,
+        }
+    return rec

@@ -279,8 +279,7 @@ def check_frame(
                         kind="mixed_metrics",
                     )
                 )
-    if problems:
-        return problems
+    # keys are checked even when other problems were found, so that one pass lists every kind
     keys = [c for c in KEY_COLUMNS if c in frame.columns]
     dup = ~frame.select(pl.struct(keys).is_first_distinct()).to_series()
     if bool(dup.any()):

@@ -47,10 +47,12 @@ ALIGN_MIN_FRACTION = 0.5
 two to be aligned on content; below it they stay separate benchmarks."""
 
 _QUESTION_FIELDS = ("question", "query", "problem", "prompt", "input", "instruction", "text", "sentence", "ctx", "context")
+_QUESTION_FIELD_SET = frozenset(_QUESTION_FIELDS)
 _CHOICE_LINE = re.compile(r"^\s*[\(\[]?([a-e])\s*[\.\):\]]\s+", re.IGNORECASE)
-_LEAD_LABEL = re.compile(r"^\s*(?:question|q|problem|input)\s*[:.]\s*")
-_TAIL_LABEL = re.compile(r"\s*(?:answer|a|output)\s*:\s*$")
+_LEAD_LABEL = re.compile(r"\s*(?:question|q|problem|input)\s*[:.]\s*")
+_TAIL_LABEL = re.compile(r"\b(?:answer|a|output)\s*:\s*$")
 _NON_WORD = re.compile(r"[\W_]+")
+_ASCII_WORD = bytes(c if chr(c).isalnum() else 32 for c in range(256))  # [\W_] as one byte table
 
 
 def normalise_text(text: str) -> str:
@@ -67,18 +69,32 @@ def normalise_text(text: str) -> str:
     'which organ produces insulin'
     >>> normalise_text("Which organ  produces INSULIN?")
     'which organ produces insulin'
+    >>> normalise_text("What is the normal range of the data:")
+    'what is the normal range of the data'
     """
-    t = unicodedata.normalize("NFKC", text).casefold()
-    lines = t.splitlines()
-    for k, line in enumerate(lines):
-        m = _CHOICE_LINE.match(line)
-        if m and m.group(1) == "a" and any(
-            (n := _CHOICE_LINE.match(later)) is not None and n.group(1) == "b" for later in lines[k + 1 :]
-        ):
-            lines = lines[:k]
-            break
-    t = " ".join(lines)
-    t = _TAIL_LABEL.sub("", _LEAD_LABEL.sub("", t))
+    ascii_only = text.isascii()
+    t = text.lower() if ascii_only else unicodedata.normalize("NFKC", text).casefold()
+    if "\n" in t:
+        lines = t.splitlines()
+        for k, line in enumerate(lines):
+            m = _CHOICE_LINE.match(line)
+            if m and m.group(1) == "a" and any(
+                (n := _CHOICE_LINE.match(later)) is not None and n.group(1) == "b" for later in lines[k + 1 :]
+            ):
+                lines = lines[:k]
+                break
+        t = " ".join(lines)
+    lead = _LEAD_LABEL.match(t)
+    if lead is not None:
+        t = t[lead.end() :]
+    t = t.rstrip()
+    if t.endswith(":"):
+        cut = len(t) - 32 if len(t) > 32 else 0
+        tail = _TAIL_LABEL.search(t, cut)
+        if tail is not None:
+            t = t[: tail.start()]
+    if ascii_only:
+        return b" ".join(t.encode().translate(_ASCII_WORD).split()).decode()
     return _NON_WORD.sub(" ", t).strip()
 
 
@@ -90,6 +106,8 @@ def content_key(text: str | None) -> str | None:
     Examples
     --------
     >>> content_key("Q: What is 2 + 2?") == content_key("what is 2+2")
+    True
+    >>> content_key("What is 2 + 2?") == content_key("What is 2 + 3?")
     False
     >>> content_key("Question: What is 2 + 2?\\nAnswer:") == content_key("What is 2 + 2?")
     True
@@ -119,7 +137,11 @@ def question_text(doc: Any) -> str | None:
         return doc
     if not isinstance(doc, Mapping):
         return None
-    lower = {str(k).casefold(): v for k, v in doc.items()}
+    for name in _QUESTION_FIELDS:  # the usual spelling first: no per-document copy of the keys
+        v = doc.get(name)
+        if isinstance(v, str) and v.strip():
+            return v
+    lower = {str(k).casefold(): v for k, v in doc.items() if str(k).casefold() in _QUESTION_FIELD_SET}
     for name in _QUESTION_FIELDS:
         v = lower.get(name)
         if isinstance(v, str) and v.strip():
