@@ -202,6 +202,8 @@ def info(
                 )
             out.print(t)
             out.print(f"systems: {', '.join(d.systems)}", highlight=False)
+            if d.describe_sources():
+                out.print(d.describe_sources(), highlight=False)
             if d.has_steps:
                 out.print(f"steps: {d.frame.get_column('step').n_unique()}")
         else:

@@ -9,6 +9,8 @@ benchmarks table of benchmark-level scores (a published leaderboard, or
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -824,7 +826,18 @@ class RunIdentity:
             elif value is None:
                 parts.append(f"no {key}")
             else:
-                parts.append(f"{key}={value}")
+                short = " ".join(value.split())
+                try:  # a JSON mapping of settings reads as k=v;k=v
+                    obj = json.loads(value)
+                except ValueError:
+                    obj = None
+                if isinstance(obj, dict) and obj and all(isinstance(v, (int, float, str, bool)) for v in obj.values()):
+                    short = ";".join(f"{k}={v}" for k, v in sorted(obj.items()))
+                    parts.append(short)
+                    continue
+                if len(short) > 24 or "," in short or SYSTEM_SEPARATOR in short:
+                    short = hashlib.sha256(value.encode()).hexdigest()[:8]
+                parts.append(f"{key}={short}")
         return ",".join(parts)
 
 
@@ -993,6 +1006,35 @@ class Runs:
 
     def __len__(self) -> int:
         return self._frame.height
+
+    def describe_sources(self) -> str:
+        """One sentence on what was read: files per format and, where readers identified them, harness runs.
+
+        ``info`` and the report's overview both print it, so they count runs the same way: a
+        harness run is one run of one task (an lm-eval samples file, an Inspect log, a HELM
+        run folder, a lighteval details file); what loading left out is in :attr:`exclusions`.
+
+        Examples
+        --------
+        >>> Runs({"model": ["a"], "benchmark": ["x"], "item": ["1"], "score": [1.0]},
+        ...      sources=[SourceFile("runs.csv", "canonical", rows=1)]).describe_sources()
+        'Read from 1 canonical file(s).'
+        """
+        files: dict[str, int] = {}
+        runs: dict[str, set[tuple[str, str, str]]] = {}
+        for s in self.sources:
+            if not s.rows:
+                continue
+            files[s.format] = files.get(s.format, 0) + 1
+            if s.run is not None:
+                runs.setdefault(s.format, set()).add((s.run.run, s.run.task, s.path))
+        if not files:
+            return ""
+        text = "Read from " + ", ".join(f"{n} {f} file(s)" for f, n in sorted(files.items()))
+        if runs:
+            n = sum(len(v) for v in runs.values())
+            text += f": {n} harness run(s) of a task (" + ", ".join(f"{f} {len(v)}" for f, v in sorted(runs.items())) + ")"
+        return text + "."
 
     @property
     def n_items(self) -> int:

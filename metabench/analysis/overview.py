@@ -121,12 +121,9 @@ def _overview_runs(runs: Runs, ctx: AnalysisContext) -> list[Section]:
         intro += " Systems are `model|method` where a prompting method is given."
     if runs.has_steps:
         intro += " Runs carry training steps; scores below use each model's last step."
-    sources = [s for s in runs.sources if s.rows]
-    if sources:
-        fmts: dict[str, int] = {}
-        for s in sources:
-            fmts[s.format] = fmts.get(s.format, 0) + 1
-        intro += " Read from " + ", ".join(f"{n} {f} file(s)" for f, n in sorted(fmts.items())) + "."
+    described = runs.describe_sources()
+    if described:
+        intro += " " + described
     blocks: list = [Text(intro)]
     blocks.append(
         Table(

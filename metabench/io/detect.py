@@ -379,6 +379,14 @@ def load(
     if not got.parts:
         raise InputError("no per-item runs found (only leaderboard tables)", fix="use kind='scores'", kind="no_runs")
     parts, exclusions, notes = _merge(got, reruns=reruns)
+    if not parts:
+        why = "; ".join(f"{e.examples[0] if e.examples else ''}: {e.reason}" for e in exclusions[:3])
+        raise InputError(
+            f"no run finished: {why}",
+            file=paths[0],
+            fix="fix the cause and run the evaluation again, or name a partial log on its own to read what it holds",
+            kind="no_runs",
+        )
     runs = Runs.concat(parts)
     if got.tables:
         exclusions.append(

@@ -46,7 +46,18 @@ ALIGN_MIN_FRACTION = 0.5
 """Share of a source's items that must find their question in the reference source for the
 two to be aligned on content; below it they stay separate benchmarks."""
 
-_QUESTION_FIELDS = ("question", "query", "problem", "prompt", "input", "instruction", "text", "sentence", "ctx", "context")
+_QUESTION_FIELDS = (
+    "question",
+    "query",
+    "problem",
+    "prompt",
+    "input",
+    "instruction",
+    "text",
+    "sentence",
+    "ctx",
+    "context",
+)
 _QUESTION_FIELD_SET = frozenset(_QUESTION_FIELDS)
 _CHOICE_LINE = re.compile(r"^\s*[\(\[]?([a-e])\s*[\.\):\]]\s+", re.IGNORECASE)
 _LEAD_LABEL = re.compile(r"\s*(?:question|q|problem|input)\s*[:.]\s*")
@@ -78,8 +89,10 @@ def normalise_text(text: str) -> str:
         lines = t.splitlines()
         for k, line in enumerate(lines):
             m = _CHOICE_LINE.match(line)
-            if m and m.group(1) == "a" and any(
-                (n := _CHOICE_LINE.match(later)) is not None and n.group(1) == "b" for later in lines[k + 1 :]
+            if (
+                m
+                and m.group(1) == "a"
+                and any((n := _CHOICE_LINE.match(later)) is not None and n.group(1) == "b" for later in lines[k + 1 :])
             ):
                 lines = lines[:k]
                 break
@@ -150,7 +163,9 @@ def question_text(doc: Any) -> str | None:
     return max(texts, key=len) if texts else None
 
 
-def item_key_table(source: str, benchmark: str, items: Sequence[str], texts: Sequence[str | None]) -> pl.DataFrame | None:
+def item_key_table(
+    source: str, benchmark: str, items: Sequence[str], texts: Sequence[str | None]
+) -> pl.DataFrame | None:
     """Side table (source, benchmark, item, item_key) of the items that carry a text."""
     seen: dict[str, str] = {}
     for item, text in zip(items, texts, strict=True):
@@ -227,7 +242,13 @@ def _rewrite(part: Runs, *, method: str | None = None, seed_map: dict[int, int] 
             frame = frame.with_columns(pl.lit(method, dtype=pl.String).alias("method"))
     if seed_map:
         frame = frame.with_columns(pl.col("seed").replace_strict(seed_map, return_dtype=pl.Int64))
-    return Runs(normalize_frame(frame), sources=part.sources, exclusions=part.exclusions, item_keys=part.item_keys, _checked=True)
+    return Runs(
+        normalize_frame(frame),
+        sources=part.sources,
+        exclusions=part.exclusions,
+        item_keys=part.item_keys,
+        _checked=True,
+    )
 
 
 def _describe_run(ident: RunIdentity, part: Runs) -> str:
@@ -281,7 +302,9 @@ def resolve_runs(
     1 run(s) excluded: an exact re-run (same configuration and seeds) of a later run; the latest complete run is used (reruns='seeds' keeps all as seeds) (e.g. a)
     """
     if reruns not in ("latest", "seeds"):
-        raise InputError(f"reruns must be 'latest' or 'seeds', not {reruns!r}", fix="use reruns='latest' or reruns='seeds'")
+        raise InputError(
+            f"reruns must be 'latest' or 'seeds', not {reruns!r}", fix="use reruns='latest' or reruns='seeds'"
+        )
     out = Resolution(parts=[])
     identified: list[tuple[RunIdentity, Runs]] = []
     for part in parts:
@@ -482,10 +505,7 @@ def align_sources(parts: Sequence[Runs], *, order: Sequence[str] = ()) -> Resolu
             exprs = [pl.when(is_b).then(pl.lit(new_bench)).otherwise(pl.col("benchmark")).alias("benchmark")]
             if mapping:
                 exprs.append(
-                    pl.when(is_b)
-                    .then(pl.col("item").replace(mapping))
-                    .otherwise(pl.col("item"))
-                    .alias("item")
+                    pl.when(is_b).then(pl.col("item").replace(mapping)).otherwise(pl.col("item")).alias("item")
                 )
             frame = frame.with_columns(exprs)
             if item_keys is not None:
@@ -497,7 +517,13 @@ def align_sources(parts: Sequence[Runs], *, order: Sequence[str] = ()) -> Resolu
                     )
                 item_keys = item_keys.with_columns(k_exprs)
         new_parts.append(
-            Runs(normalize_frame(frame), sources=part.sources, exclusions=part.exclusions, item_keys=item_keys, _checked=True)
+            Runs(
+                normalize_frame(frame),
+                sources=part.sources,
+                exclusions=part.exclusions,
+                item_keys=item_keys,
+                _checked=True,
+            )
         )
     out.parts = new_parts
     return out

@@ -163,9 +163,8 @@ def _model_from_args(args: Any) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=64)
-def _results_info(path: str, mtime_ns: int, size: int) -> tuple[str | None, frozenset[str]]:
-    """(model name, task names in ``configs``/``results``) of a results file."""
+def _results_json(path: str) -> dict[str, Any] | None:
+    """A results file as JSON (None when unreadable or not an object)."""
     try:
         with open(path, "rb") as fh:
             data = orjson.loads(fh.read())
@@ -174,8 +173,15 @@ def _results_info(path: str, mtime_ns: int, size: int) -> tuple[str | None, froz
             with open(path, encoding="utf-8") as fh:
                 data = json.load(fh)  # NaN / Infinity, which orjson rejects
         except (OSError, ValueError):
-            return None, frozenset()
-    if not isinstance(data, dict):
+            return None
+    return data if isinstance(data, dict) else None
+
+
+@functools.lru_cache(maxsize=64)
+def _results_info(path: str, mtime_ns: int, size: int) -> tuple[str | None, frozenset[str]]:
+    """(model name, task names in ``configs``/``results``) of a results file."""
+    data = _results_json(path)
+    if data is None:
         return None, frozenset()
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     name = data.get("model_name") or _model_from_args(config.get("model_args")) or config.get("model")
@@ -194,16 +200,8 @@ def _info(path: Path) -> tuple[str | None, frozenset[str]]:
 @functools.lru_cache(maxsize=64)
 def _results_meta(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
     """The parts of a results file that identify its run (see :func:`_identity`)."""
-    try:
-        with open(path, "rb") as fh:
-            data = orjson.loads(fh.read())
-    except (OSError, orjson.JSONDecodeError):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError):
-            return {}
-    if not isinstance(data, dict):
+    data = _results_json(path)
+    if data is None:
         return {}
     keep = ("config", "n-shot", "n-samples", "configs", "date", "chat_template_sha", "chat_template",
             "system_instruction_sha", "system_instruction", "fewshot_as_multiturn", "model_name", "lm_eval_version")  # fmt: skip

@@ -57,7 +57,10 @@ def test_lm_eval_reruns_seeds_and_fewshot_in_one_folder():
     # dummy-a: 0-shot with seeds 42 (run C) and 1234 (the latest of A, B and the group run E), and 2-shot (run D)
     got = {
         (r["method"], r["seed"]): r["score"]
-        for r in mc.filter(pl.col("model") == "dummy-a").group_by("method", "seed").agg(pl.col("score").mean()).iter_rows(named=True)
+        for r in mc.filter(pl.col("model") == "dummy-a")
+        .group_by("method", "seed")
+        .agg(pl.col("score").mean())
+        .iter_rows(named=True)
     }
     assert got == {
         ("0-shot", 42): pytest.approx(exp["C"]["tasks"]["mb_mc"]["value"]),
@@ -90,7 +93,9 @@ def test_lm_eval_reruns_seeds_and_fewshot_in_one_folder():
 def test_lm_eval_reruns_kept_as_seeds():
     runs = metabench.load(LM / "out", reruns="seeds")
     exp = _lm_runs()
-    zero = runs.frame.filter((pl.col("model") == "dummy-a") & (pl.col("method") == "0-shot") & (pl.col("benchmark") == "mb_mc"))
+    zero = runs.frame.filter(
+        (pl.col("model") == "dummy-a") & (pl.col("method") == "0-shot") & (pl.col("benchmark") == "mb_mc")
+    )
     assert zero["seed"].n_unique() == 4  # A, B, C and E
     by_seed = sorted(zero.group_by("seed").agg(pl.col("score").mean()).sort("seed")["score"].to_list())
     want = sorted(exp[r]["tasks"]["mb_mc"]["value"] for r in "ABCE")
@@ -192,8 +197,14 @@ def test_lighteval_reruns_and_fewshot_in_one_output_folder():
         by_key.setdefault((r["model"], t["num_fewshot"]), []).append((r["timestamp"], t))
     latest = {k: max(v, key=lambda x: x[0])[1] for k, v in by_key.items()}
     assert got == {
-        ("toy-model", "0-shot"): (pytest.approx(latest[("toy-model", 0)]["metrics"]["acc"]), latest[("toy-model", 0)]["n_docs"]),
-        ("toy-model", "2-shot"): (pytest.approx(latest[("toy-model", 2)]["metrics"]["acc"]), latest[("toy-model", 2)]["n_docs"]),
+        ("toy-model", "0-shot"): (
+            pytest.approx(latest[("toy-model", 0)]["metrics"]["acc"]),
+            latest[("toy-model", 0)]["n_docs"],
+        ),
+        ("toy-model", "2-shot"): (
+            pytest.approx(latest[("toy-model", 2)]["metrics"]["acc"]),
+            latest[("toy-model", 2)]["n_docs"],
+        ),
         ("toy-org/toy-small", None): (
             pytest.approx(latest[("toy-org/toy-small", 0)]["metrics"]["acc"]),
             latest[("toy-org/toy-small", 0)]["n_docs"],
@@ -332,3 +343,10 @@ def _blocks(section: dict) -> list[dict]:
     for sub in section.get("subsections", []):
         out += _blocks(sub)
     return out
+
+
+def test_folder_whose_only_run_failed_says_why(tmp_path):
+    err = next(r for r in expected(INSPECT) if r["status"] == "error")
+    shutil.copy(INSPECT / err["file"], tmp_path / Path(err["file"]).name)
+    with pytest.raises(metabench.InputError, match="no run finished.*status 'error'"):
+        metabench.load(tmp_path)

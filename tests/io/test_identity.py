@@ -42,7 +42,12 @@ def part(
         reason=None if status == "complete" else "boom",
         run=path or f"{harness}/{model}/{task}/{ts}/{shots}/{seed}",
     )
-    frame = {"model": [model] * len(items), "benchmark": [task] * len(items), "item": list(items), "score": list(scores)}
+    frame = {
+        "model": [model] * len(items),
+        "benchmark": [task] * len(items),
+        "item": list(items),
+        "score": list(scores),
+    }
     if seeds is not None:
         frame["seed"] = list(seeds)
     keys = item_key_table(harness, task, list(items), list(texts)) if texts is not None else None
@@ -114,7 +119,9 @@ def test_prompting_variants_are_methods_for_every_task_of_the_model():
         part(model="other", task="t", shots="0", seed=1),
     ]
     frame = combined(resolve_runs(parts).parts)
-    systems = frame.select(pl.concat_str(["model", "method", "benchmark"], separator="|", ignore_nulls=True)).to_series()
+    systems = frame.select(
+        pl.concat_str(["model", "method", "benchmark"], separator="|", ignore_nulls=True)
+    ).to_series()
     assert sorted(systems.unique().to_list()) == ["m|0-shot|t", "m|0-shot|u", "m|2-shot|t", "other|t"]
 
 
@@ -198,6 +205,8 @@ def test_sources_without_text_and_other_ids_stay_apart():
 
 def test_partly_matching_source_keeps_unmatched_items_apart():
     lm = part(harness="lm_eval", items=["0", "1", "2"], scores=[1.0] * 3, texts=["q zero", "q one", "q two"])
-    ins = part(harness="inspect_ai", model="b", items=["x", "y", "z"], scores=[0.0] * 3, texts=["q zero", "q one", "new"])
+    ins = part(
+        harness="inspect_ai", model="b", items=["x", "y", "z"], scores=[0.0] * 3, texts=["q zero", "q one", "new"]
+    )
     frame = combined(align_sources([lm, ins], order=("lm_eval", "inspect_ai")).parts)
     assert sorted(frame.filter(pl.col("model") == "b")["item"].to_list()) == ["0", "1", "z [inspect_ai]"]
