@@ -500,4 +500,5 @@ def validate(
             report.warnings.append(f"{f}: {why}")
         for f, exc in got.failed:
             report.warnings.append(f"{f}: unreadable or failed run: {exc.problem.message}")
+        report.warnings += [f"{f}: not recognised by any reader; skipped" for f in got.unknown]
     return report

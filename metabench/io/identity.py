@@ -490,7 +490,7 @@ def align_sources(parts: Sequence[Runs], *, order: Sequence[str] = ()) -> Resolu
                     f"they form a separate benchmark {new!r}"
                 )
     if not renames:
-        return out
+        return _harness_methods(out)
     new_parts = []
     for part in parts:
         src = _source_of(part)
@@ -526,4 +526,54 @@ def align_sources(parts: Sequence[Runs], *, order: Sequence[str] = ()) -> Resolu
             )
         )
     out.parts = new_parts
-    return out
+    return _harness_methods(out)
+
+
+def _harness_methods(res: Resolution) -> Resolution:
+    """One model run through two harnesses on one benchmark: each harness's rows are a method.
+
+    The harnesses prompt and score differently, so their rows are two systems
+    (``model|lm_eval`` and ``model|inspect_ai``), not one system with clashing rows.
+    """
+    seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for part in res.parts:
+        src = _source_of(part)
+        for model, bench in part.frame.select("model", "benchmark").unique().iter_rows():
+            seen[(model, bench)].add(src)
+    shared = {k: v for k, v in seen.items() if len(v) > 1}
+    if not shared:
+        return res
+    parts = []
+    for part in res.parts:
+        src = _source_of(part)
+        pairs = {k for k in part.frame.select("model", "benchmark").unique().iter_rows() if k in shared}
+        if not pairs:
+            parts.append(part)
+            continue
+        hit = pl.struct("model", "benchmark").is_in([{"model": m, "benchmark": b} for m, b in sorted(pairs)])
+        frame = part.frame
+        if "method" not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("method"))
+        frame = frame.with_columns(
+            pl.when(hit & pl.col("method").is_null())
+            .then(pl.lit(src))
+            .when(hit)
+            .then(pl.concat_str([pl.col("method"), pl.lit(","), pl.lit(src)]))
+            .otherwise(pl.col("method"))
+            .alias("method")
+        )
+        parts.append(
+            Runs(
+                normalize_frame(frame),
+                sources=part.sources,
+                exclusions=part.exclusions,
+                item_keys=part.item_keys,
+                _checked=True,
+            )
+        )
+    for (model, bench), srcs in sorted(shared.items()):
+        res.notes.append(
+            f"{bench}: {model} was run through {', '.join(sorted(srcs))}; each harness's rows are a separate "
+            f"system ({', '.join(f'{model}|{s}' for s in sorted(srcs))})"
+        )
+    return Resolution(parts=parts, exclusions=res.exclusions, notes=res.notes)

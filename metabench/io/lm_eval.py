@@ -235,8 +235,8 @@ def _identity(
 
     The configuration is what makes a system: the task's few-shot count, the chat
     template, system instruction and multi-turn few-shot setting, generation
-    arguments given on the command line and model arguments other than the model's
-    name. Seeds are lm-eval's four (``random_seed``, ``numpy_seed``, ``torch_seed``,
+    arguments given on the command line, model arguments other than the model's
+    name, and ``--limit`` (a run of part of the task). Seeds are lm-eval's four (``random_seed``, ``numpy_seed``, ``torch_seed``,
     ``fewshot_seed``). A samples file holding fewer documents than the results file
     counted is a partial run.
     """
@@ -256,6 +256,9 @@ def _identity(
         config.append(("fewshot_as_multiturn", "true"))
     if cfg.get("gen_kwargs"):
         config.append(("gen_kwargs", _short(cfg["gen_kwargs"])))
+    if cfg.get("limit") not in (None, ""):
+        # --limit runs a subset of the task: kept apart from full runs rather than taken for a re-run of one
+        config.append(("limit", _short(cfg["limit"])))
     margs = cfg.get("model_args")
     if isinstance(margs, str):
         margs = dict(p.split("=", 1) for p in margs.split(",") if "=" in p)

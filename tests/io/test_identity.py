@@ -210,3 +210,15 @@ def test_partly_matching_source_keeps_unmatched_items_apart():
     )
     frame = combined(align_sources([lm, ins], order=("lm_eval", "inspect_ai")).parts)
     assert sorted(frame.filter(pl.col("model") == "b")["item"].to_list()) == ["0", "1", "z [inspect_ai]"]
+
+
+def test_one_model_through_two_harnesses_is_two_systems():
+    texts = ["q zero", "q one"]
+    a = part(harness="lm_eval", model="m", items=["0", "1"], scores=[1.0, 0.0], texts=texts)
+    b = part(harness="inspect_ai", model="m", items=["x", "y"], scores=[0.0, 0.0], texts=texts)
+    other = part(harness="inspect_ai", model="n", task="u", items=["0"], scores=[1.0])
+    res = align_sources([a, b, other], order=("lm_eval", "inspect_ai"))
+    runs = Runs.concat(res.parts)  # no key clash
+    assert runs.systems == ("m|inspect_ai", "m|lm_eval", "n")
+    assert runs.matrix("t").n_items == 2
+    assert any("separate system" in n for n in res.notes)
