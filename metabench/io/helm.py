@@ -776,7 +776,8 @@ def read(
 def _identity(path: Path, spec: dict[str, Any], model: str, benchmark: str) -> RunIdentity:
     """The run of a run folder. HELM records no seed and no start time in the folder;
     the suite's ``summary.json`` date (written by ``helm-summarize``) orders re-runs
-    in several suites. Prompting variants are already in ``method`` (from the run name)."""
+    in several suites. Prompting variants are already in ``method`` (the run name's
+    :data:`METHOD_ARGS`), so the identity carries no configuration of its own."""
     suite = path.parent.parent
     stamp = ""
     summary = suite / "summary.json"
@@ -786,15 +787,11 @@ def _identity(path: Path, spec: dict[str, Any], model: str, benchmark: str) -> R
             stamp = str(data.get("date") or "") if isinstance(data, dict) else ""
         except (OSError, orjson.JSONDecodeError):
             stamp = ""
-    adapter = spec.get("adapter_spec") if isinstance(spec.get("adapter_spec"), dict) else {}
-    config = tuple(
-        (k, str(adapter[k])) for k in ("max_train_instances", "instructions", "temperature") if adapter.get(k) not in (None, "")
-    )
     return RunIdentity(
         NAME,
         model,
         benchmark,
-        config=config,
+        config=(),  # HELM's prompting variants are the run name's arguments, already the rows' method
         seeds=(),
         timestamp=f"{stamp} {suite.name}".strip(),
         run=str(path.parent),

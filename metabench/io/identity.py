@@ -202,6 +202,14 @@ def _identity(part: Runs) -> RunIdentity | None:
     return None
 
 
+def _methods(part: Runs) -> tuple[str, ...]:
+    """Methods a reader already set on the rows (HELM's run-name arguments): runs that differ in
+    them are different systems, never re-runs of one another."""
+    if "method" not in part.frame.columns:
+        return ()
+    return tuple(sorted(m for m in part.frame.get_column("method").unique().to_list() if m is not None))
+
+
 def _seed_tuple(ident: RunIdentity) -> tuple[tuple[str, int | None], ...]:
     return tuple(sorted(ident.seeds, key=lambda kv: kv[0]))
 
@@ -332,11 +340,11 @@ def resolve_runs(
     reruns_dropped: list[str] = []
     for (_harness, _model), runs in sorted(by_model.items()):
         keys = _varying_keys(r for r, _ in runs)
-        groups: dict[tuple[str, str], list[tuple[RunIdentity, Runs]]] = defaultdict(list)
+        groups: dict[tuple[str, str, tuple[str, ...]], list[tuple[RunIdentity, Runs]]] = defaultdict(list)
         for ident, part in runs:
             label = ident.config_label(keys) if keys else ""
-            groups[(ident.task, label)].append((ident, part))
-        for (_task, label), members in sorted(groups.items()):
+            groups[(ident.task, label, _methods(part))].append((ident, part))
+        for (_task, label, _own), members in sorted(groups.items()):
             method = label or None
             by_seed: dict[tuple[tuple[str, int | None], ...], list[tuple[RunIdentity, Runs]]] = defaultdict(list)
             for ident, part in members:

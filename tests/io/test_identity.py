@@ -222,3 +222,17 @@ def test_one_model_through_two_harnesses_is_two_systems():
     assert runs.systems == ("m|inspect_ai", "m|lm_eval", "n")
     assert runs.matrix("t").n_items == 2
     assert any("separate system" in n for n in res.notes)
+
+
+def test_runs_a_reader_gave_methods_are_not_reruns_of_each_other():
+    # HELM names prompting variants in the run name (rows' method); the identities carry no config
+    def helm(method, ts):
+        ident = RunIdentity("helm", "m", "t", timestamp=ts, run=ts, repeats="trial")
+        return Runs(
+            {"model": ["m"], "benchmark": ["t"], "item": ["0"], "score": [1.0], "method": [method]},
+            sources=[SourceFile(ts, "helm", rows=1, run=ident)],
+        )
+
+    res = resolve_runs([helm("max_train_instances=0", "a"), helm("max_train_instances=5", "b")])
+    assert not res.exclusions
+    assert sorted(Runs.concat(res.parts).systems) == ["m|max_train_instances=0", "m|max_train_instances=5"]
