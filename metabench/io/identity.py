@@ -351,7 +351,7 @@ def resolve_runs(
                 by_seed[_seed_tuple(ident)].append((ident, part))
             kept: list[tuple[RunIdentity, Runs]] = []
             for _seeds, same in sorted(by_seed.items(), key=lambda kv: repr(kv[0])):
-                same.sort(key=lambda ip: _order(*ip))
+                same.sort(key=lambda ip: (ip[0].complete, *_order(*ip)))  # the latest complete run last
                 if reruns == "latest" and len(same) > 1:
                     kept.append(same[-1])
                     reruns_dropped += [_describe_run(i, p) for i, p in same[:-1]]

@@ -236,3 +236,11 @@ def test_runs_a_reader_gave_methods_are_not_reruns_of_each_other():
     res = resolve_runs([helm("max_train_instances=0", "a"), helm("max_train_instances=5", "b")])
     assert not res.exclusions
     assert sorted(Runs.concat(res.parts).systems) == ["m|max_train_instances=0", "m|max_train_instances=5"]
+
+
+def test_latest_complete_run_wins_over_a_later_partial_one_kept_by_name():
+    done = part(ts="2026-01-01", scores=(1.0, 1.0), path="done")
+    later = part(ts="2026-02-01", scores=(0.0, 0.0), status="partial", path="later")
+    res = resolve_runs([later, done], keep_incomplete={id(later)})
+    assert combined(res.parts)["score"].to_list() == [1.0, 1.0]
+    assert res.exclusions[0].examples == ("later",)
