@@ -171,7 +171,8 @@ def _load(paths: list[Path], input_format: str | None, metric: str | None, rerun
     tables = load(paths, format=input_format, kind="scores")
     excl = tuple(e for e in got.exclusions if not e.reason.startswith(_TABLES_NOT_MERGED))
     runs = Runs(got.frame, sources=got.sources, exclusions=excl, item_keys=got.item_keys, notes=got.notes, _checked=True)
-    return [runs, replace(tables, exclusions=())]
+    # the tables keep their own exclusions; what the runs already list (unrecognised files) is not said twice
+    return [runs, replace(tables, exclusions=tuple(e for e in tables.exclusions if e not in got.exclusions))]
 
 
 @app.command()

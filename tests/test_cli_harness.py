@@ -68,3 +68,14 @@ def test_info_files_one_by_one_and_reruns_option():
     assert "exact re-run" not in seeds.stdout and "exact re-run" in whole.stdout
     bad = runner.invoke(app, ["info", str(LM), "--reruns", "all"])
     assert bad.exit_code == 2 and "--reruns" in bad.output
+
+
+def test_runs_and_leaderboard_tables_together_keep_both_exclusions(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "boards").mkdir()
+    (tmp_path / "runs" / "r.csv").write_text("model,benchmark,item,score\na,x,1,1\nb,x,1,0\n")
+    (tmp_path / "boards" / "board.csv").write_text("model,mmlu,gsm8k\na,70,50\na,71,52\nb,60,40\n")
+    res = runner.invoke(app, ["info", str(tmp_path / "runs"), str(tmp_path / "boards")])
+    assert res.exit_code == 0, res.output
+    assert "listed more than once" in res.stdout  # the leaderboard's own duplicate row
+    assert res.stdout.count("not merged into per-item runs") == 0
