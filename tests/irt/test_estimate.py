@@ -633,3 +633,22 @@ def test_bad_options_raise_input_error():
         em_fit(y, model_spec("2pl"), device="cuda")
     with pytest.raises(InputError, match="precision"):
         em_fit(y, model_spec("2pl"), precision="float16")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_auto_precision_on_a_large_matrix_converges_to_the_float64_answer(seed):
+    # 1,200 x 1,700 = 2.04 million cells: precision="auto" starts in float32, whose rounding noise
+    # (~1e-7 of the log-posterior) kept the stopping rule from ever firing before it handed over to
+    # float64. Reference: the same fit in float64 throughout; truth: the simulated items.
+    rng = np.random.default_rng(seed)
+    n, j = 1200, 1700
+    a, b, th = rng.lognormal(0.15, 0.35, j), rng.normal(-0.4, 1.2, j), rng.normal(size=n)
+    y = (rng.random((n, j)) < 1 / (1 + np.exp(-a * (th[:, None] - b)))).astype(float)
+    spec = model_spec("2pl")
+    auto = em_fit(y, spec, precision="auto", max_iter=100)
+    ref = em_fit(y, spec, precision="float64", max_iter=100)
+    assert ref.converged and auto.converged
+    assert auto.n_iter < 40
+    assert np.max(np.abs(auto.params.vector() - ref.params.vector())) < 1e-3
+    # recovery, not scale: the scale under em_fit's default priors is a matter of its own
+    assert np.corrcoef(a, auto.params.slopes.ravel())[0, 1] > 0.95
