@@ -742,7 +742,15 @@ class ResponseMatrix:
 # Runs
 
 
-ITEM_KEY_SCHEMA = {"source": pl.String, "benchmark": pl.String, "item": pl.String, "item_key": pl.String}
+ITEM_KEY_SCHEMA = {
+    "source": pl.String,
+    "benchmark": pl.String,
+    "item": pl.String,
+    "item_key": pl.String,
+    "kind": pl.String,
+}
+"""Item-key side table: ``kind`` is ``"text"`` for the key of the whole question text and ``"part"`` for
+the key of a run of its sentences (a prompt's question without its preamble or instructions)."""
 
 
 def merge_item_keys(tables: Iterable[pl.DataFrame | None]) -> pl.DataFrame | None:
@@ -750,7 +758,7 @@ def merge_item_keys(tables: Iterable[pl.DataFrame | None]) -> pl.DataFrame | Non
     parts = [t for t in tables if t is not None and t.height]
     if not parts:
         return None
-    return pl.concat(parts, how="vertical_relaxed").unique().sort("source", "benchmark", "item", "item_key")
+    return pl.concat(parts, how="vertical_relaxed").unique().sort("source", "benchmark", "item", "kind", "item_key")
 
 
 @dataclass(frozen=True)

@@ -816,4 +816,4 @@ def _item_keys(folder: Path, benchmark: str, items: list[str]) -> pl.DataFrame |
             inp = el.get("input")
             texts.setdefault(str(el["id"]), inp.get("text") if isinstance(inp, dict) else None)
     wanted = list(dict.fromkeys(items))
-    return item_key_table(NAME, benchmark, wanted, [texts.get(i) for i in wanted])
+    return item_key_table(NAME, benchmark, wanted, [texts.get(i) for i in wanted], prompts=True)

@@ -38,6 +38,7 @@ __all__ = [
     "content_key",
     "item_key_table",
     "normalise_text",
+    "part_keys",
     "question_text",
     "resolve_runs",
 ]
@@ -163,21 +164,91 @@ def question_text(doc: Any) -> str | None:
     return max(texts, key=len) if texts else None
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!:])\s+|\n+")
+MAX_PART_SENTENCES = 12
+"""Prompts longer than this many sentences get no part keys (only the key of the whole text)."""
+MIN_PART_WORDS = 4
+"""A run of sentences shorter than this (after normalising) gets no key of its own."""
+
+
+def part_keys(text: str | None) -> list[str]:
+    """Keys of every run of whole sentences of ``text`` but the whole: the question inside a prompt.
+
+    A harness that logs the prompt rather than the question wraps it in a preamble ("The
+    following are multiple choice questions about anatomy.") or instructions ("Answer
+    with the letter."). Cutting at sentence ends and line breaks and keying each run of
+    consecutive sentences lets the question's own key be found among them.
+
+    Examples
+    --------
+    >>> q = "Which organ produces insulin?"
+    >>> content_key(q) in part_keys("The following are questions about anatomy.\\n\\n" + q + "\\nAnswer:")
+    True
+    """
+    if not isinstance(text, str):
+        return []
+    # what follows the choice block never belongs to the question
+    head = text
+    lines = text.splitlines()
+    for k, line in enumerate(lines):
+        m = _CHOICE_LINE.match(line)
+        if (
+            m
+            and m.group(1).lower() == "a"
+            and any(
+                (n := _CHOICE_LINE.match(later)) is not None and n.group(1).lower() == "b" for later in lines[k + 1 :]
+            )
+        ):
+            head = "\n".join(lines[:k])
+            break
+    parts = [p for p in _SENTENCE_END.split(head) if p and p.strip()]
+    if len(parts) < 2 or len(parts) > MAX_PART_SENTENCES:
+        return []
+    out: list[str] = []
+    for i in range(len(parts)):
+        for j in range(i + 1, len(parts) + 1):
+            if i == 0 and j == len(parts):
+                continue  # the whole text has its own key
+            norm = normalise_text(" ".join(parts[i:j]))
+            if len(norm.split()) >= MIN_PART_WORDS:
+                out.append(hashlib.sha256(norm.encode()).hexdigest()[:16])
+    return list(dict.fromkeys(out))
+
+
 def item_key_table(
-    source: str, benchmark: str, items: Sequence[str], texts: Sequence[str | None]
+    source: str,
+    benchmark: str,
+    items: Sequence[str],
+    texts: Sequence[str | None],
+    *,
+    prompts: bool = False,
 ) -> pl.DataFrame | None:
-    """Side table (source, benchmark, item, item_key) of the items that carry a text."""
-    seen: dict[str, str] = {}
+    """Side table (source, benchmark, item, item_key, kind) of the items that carry a text.
+
+    ``prompts=True`` for harnesses that log the prompt rather than the dataset's question
+    field (lighteval's query, Inspect's input, HELM's input text): their items also get
+    :func:`part_keys`, so that a question wrapped in a preamble or instructions still
+    finds its match.
+    """
+    rows: dict[str, list[tuple[str, str]]] = {}
     for item, text in zip(items, texts, strict=True):
-        if item in seen:
+        if item in rows:
             continue
         key = content_key(text)
-        if key is not None:
-            seen[item] = key
-    if not seen:
+        if key is None:
+            continue
+        rows[item] = [(key, "text")] + ([(k, "part") for k in part_keys(text)] if prompts else [])
+    if not rows:
         return None
+    flat = [(item, k, kind) for item, keys in rows.items() for k, kind in keys]
     return pl.DataFrame(
-        {"source": source, "benchmark": benchmark, "item": list(seen), "item_key": list(seen.values())},
+        {
+            "source": source,
+            "benchmark": benchmark,
+            "item": [r[0] for r in flat],
+            "item_key": [r[1] for r in flat],
+            "kind": [r[2] for r in flat],
+        },
         schema=ITEM_KEY_SCHEMA,
     )
 
@@ -447,16 +518,25 @@ def align_sources(parts: Sequence[Runs], *, order: Sequence[str] = ()) -> Resolu
         if len(sources) < 2:
             continue
         keyed: dict[str, dict[str, str]] = {}
+        parts_of: dict[str, dict[str, list[str]]] = {}
         for src in sources:
+            keyed[src], parts_of[src] = {}, defaultdict(list)
             if keys is None:
-                keyed[src] = {}
                 continue
             sub = keys.filter((pl.col("source") == src) & (pl.col("benchmark") == bench))
-            keyed[src] = dict(zip(sub.get_column("item").to_list(), sub.get_column("item_key").to_list(), strict=True))
+            for item, key, kind in sub.select("item", "item_key", "kind").iter_rows():
+                if kind == "part":
+                    parts_of[src][item].append(key)
+                else:
+                    keyed[src][item] = key
         ref = min(sources, key=lambda s: (-len(keyed[s]), -len(sources[s]), rank.get(s, len(rank)), s))
         ref_by_key: dict[str, list[str]] = defaultdict(list)
         for item, key in keyed[ref].items():
             ref_by_key[key].append(item)
+        ref_by_part: dict[str, set[str]] = defaultdict(set)
+        for item, pkeys in parts_of[ref].items():
+            for key in pkeys:
+                ref_by_part[key].add(item)
         for src in sorted(sources):
             if src == ref:
                 continue
@@ -469,6 +549,19 @@ def align_sources(parts: Sequence[Runs], *, order: Sequence[str] = ()) -> Resolu
                     mapping[item] = cands[0]
                 elif item in cands:
                     mapping[item] = item
+                elif not cands:
+                    # one side logs a prompt: the question is a run of its sentences (preamble or
+                    # instructions around it); a match must point to one item only
+                    found = {r for k in parts_of[src].get(item, ()) for r in ref_by_key.get(k, ())}
+                    if key is not None:
+                        found |= ref_by_part.get(key, set())
+                    if len(found) == 1:
+                        mapping[item] = next(iter(found))
+            # two items of one source on one reference item would clash: keep both apart
+            hits: dict[str, int] = defaultdict(int)
+            for target in mapping.values():
+                hits[target] += 1
+            mapping = {i: t for i, t in mapping.items() if hits[t] == 1}
             frac = len(mapping) / len(ids) if ids else 0.0
             if keyed[src] and keyed[ref] and frac >= ALIGN_MIN_FRACTION:
                 unmatched = sorted(ids - set(mapping))

@@ -579,7 +579,7 @@ def _build(
         line_column="_line" if use_lines else None,
         exclusions=col.exclusions(header),
         run=_identity(header, spec, model or str(spec.get("model") or ""), file),
-        item_keys=item_key_table(NAME, bench, list(col.texts), list(col.texts.values())),
+        item_keys=item_key_table(NAME, bench, list(col.texts), list(col.texts.values()), prompts=True),
     )
 
 

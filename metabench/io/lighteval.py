@@ -669,7 +669,7 @@ def read(
             line_column="_line",
             extra_sources=extra,
             run=_identity(path, bench, str(model_name), fewshot, ts, results_file),
-            item_keys=item_key_table(NAME, bench, items, _texts(pf, schema, n, path)),
+            item_keys=item_key_table(NAME, bench, items, _texts(pf, schema, n, path), prompts=True),
         )
     except ValidationError as err:
         raise explain_metric_range(err, chosen, numeric) from None

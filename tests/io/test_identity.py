@@ -244,3 +244,66 @@ def test_latest_complete_run_wins_over_a_later_partial_one_kept_by_name():
     res = resolve_runs([later, done], keep_incomplete={id(later)})
     assert combined(res.parts)["score"].to_list() == [1.0, 1.0]
     assert res.exclusions[0].examples == ("later",)
+
+
+# questions worded like MedQA vignettes: several share their last sentence
+VIGNETTES = [
+    f"A {20 + k}-year-old patient presents with fever for {k + 2} days. Which of the following is the most likely diagnosis?"
+    for k in range(12)
+]
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda q: (
+            f"The following are multiple choice questions (with answers) about medicine.\n\n{q}\nA. x\nB. y\nAnswer:"
+        ),
+        lambda q: f"{q}\n\nAnswer with the letter of the correct option only.",
+        lambda q: f"You are a careful physician. Read the question.\n{q}\nThink step by step. Then answer.",
+    ],
+    ids=["preamble", "instruction", "both"],
+)
+def test_a_prompt_wrapping_the_question_is_matched_to_it(wrap):
+    lm = part(harness="lm_eval", items=[str(k) for k in range(12)], scores=[1.0] * 12, texts=VIGNETTES)
+    prompts = [wrap(q) for q in VIGNETTES]
+    le = part(harness="lighteval", model="b", items=[f"q{k}" for k in range(12)], scores=[0.0] * 12)
+    le = Runs(
+        le.frame,
+        sources=le.sources,
+        item_keys=item_key_table("lighteval", "t", [f"q{k}" for k in range(12)], prompts, prompts=True),
+        _checked=True,
+    )
+    frame = combined(align_sources([lm, le], order=("lm_eval", "lighteval")).parts)
+    got = dict(frame.filter(pl.col("model") == "b").select("item", "score").rows())
+    assert sorted(got, key=int) == [str(k) for k in range(12)]  # q{k} -> k, every one
+
+
+def test_shared_sentences_alone_do_not_match():
+    # the vignettes share their last sentence: a prompt holding only that sentence matches none of them
+    lm = part(harness="lm_eval", items=[str(k) for k in range(12)], scores=[1.0] * 12, texts=VIGNETTES)
+    odd = "Context first.\nWhich of the following is the most likely diagnosis?"
+    x = part(harness="inspect_ai", model="b", items=["z"], scores=[0.0])
+    x = Runs(
+        x.frame,
+        sources=x.sources,
+        item_keys=item_key_table("inspect_ai", "t", ["z"], [odd], prompts=True),
+        _checked=True,
+    )
+    res = align_sources([lm, x], order=("lm_eval", "inspect_ai"))
+    assert sorted(combined(res.parts)["benchmark"].unique().to_list()) == ["t", "t [inspect_ai]"]
+
+
+def test_raw_questions_match_a_reference_that_logs_prompts():
+    prompts = [f"Answer as a doctor would.\n{q}\nAnswer:" for q in VIGNETTES]
+    le = part(harness="lighteval", model="b", items=[f"q{k}" for k in range(12)], scores=[0.0] * 12)
+    le = Runs(
+        le.frame,
+        sources=le.sources,
+        item_keys=item_key_table("lighteval", "t", [f"q{k}" for k in range(12)], prompts, prompts=True),
+        _checked=True,
+    )
+    lm = part(harness="lm_eval", items=[str(k) for k in range(6)], scores=[1.0] * 6, texts=VIGNETTES[:6])
+    frame = combined(align_sources([lm, le], order=("lm_eval", "lighteval")).parts)  # lighteval has more items
+    got = sorted(frame.filter(pl.col("model") == "m")["item"].to_list())
+    assert got == sorted(f"q{k}" for k in range(6))
