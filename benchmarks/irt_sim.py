@@ -19,6 +19,12 @@ arguments give the same arrays.
 The module also has :func:`recovery`, the parameter-recovery statistics
 (correlation, slope of estimate on truth, RMSE) used by the IRT benchmark.
 
+:func:`simulate_grid_2pl` draws one point of the benchmark's settings grid
+(``benchmarks/irt.py --grid``): slope spread, mean difficulty, ability shape
+(:func:`ability_dist`) and missingness, including missingness not at random
+(:func:`mask_mnar`); it takes an explicit ``numpy.random.Generator``, seeded
+by :func:`seed_from_label` from the point's description.
+
 Only numpy is needed, so the peers' own environment can import it too.
 """
 
@@ -43,13 +49,19 @@ _DIST_ARITY = {
 }
 
 __all__ = [
+    "ABILITY_SHAPES",
+    "MISSINGNESS",
+    "ability_dist",
     "draw",
+    "mask_mnar",
     "recovery",
+    "seed_from_label",
     "simulate_1pl",
     "simulate_2pl",
     "simulate_3pl",
     "simulate_4pl",
     "simulate_continuous",
+    "simulate_grid_2pl",
     "simulate_mirt",
 ]
 
@@ -152,7 +164,7 @@ def _simulate_unidim(
     n_items: int,
     *,
     missing: float,
-    seed: int,
+    seed: int | np.random.Generator,
     a_dist: Dist,
     b_dist: Dist,
     c_dist: Dist,
@@ -504,6 +516,146 @@ def simulate_continuous(
     _mask_missing(Y, missing, rng)
     zeros = np.zeros(n_items)
     return {"Y": Y, "a": a, "b": b, "c": zeros, "d": zeros + 1.0, "theta": theta}
+
+
+# ---------------------------------------------------------------------------
+# the IRT benchmark grid: 2PL over slope spread, difficulty, ability shape and missingness
+# ---------------------------------------------------------------------------
+
+ABILITY_SHAPES = ("normal", "skewed", "bimodal")
+"""Ability distributions of :func:`ability_dist`, each with mean 0 and sd 1."""
+
+MISSINGNESS = ("none", "mcar30", "mnar50")
+"""Missingness patterns of :func:`simulate_grid_2pl`."""
+
+_GAMMA_SHAPE = 2.0  # skewness 2 / sqrt(2) = 1.41
+
+
+def seed_from_label(label: str) -> int:
+    """A 63-bit seed from a text label (SHA-256), stable across runs and platforms.
+
+    Unlike ``hash()``, it does not change with ``PYTHONHASHSEED``, and unlike a
+    loop counter it does not change when grid points are added or reordered.
+    """
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:8], "little") >> 1
+
+
+def ability_dist(shape: str) -> Callable[[np.random.Generator, int], np.ndarray]:
+    """An ability distribution with population mean 0 and sd 1, as a callable ``f(rng, size)``.
+
+    ``"normal"``: N(0, 1). ``"skewed"``: a shifted, scaled gamma with shape 2,
+    ``(G - 2) / sqrt(2)`` (right-skewed, skewness 1.41: a few strong models,
+    many weak ones). ``"bimodal"``: a 50/50 mixture of N(-1, 0.5^2) and
+    N(1, 0.5^2), divided by sqrt(1.25) so that its sd is 1.
+    """
+    if shape == "normal":
+        return lambda rng, size: rng.standard_normal(size)
+    if shape == "skewed":
+        k = _GAMMA_SHAPE
+        return lambda rng, size: (rng.gamma(k, 1.0, size) - k) / np.sqrt(k)
+
+    if shape == "bimodal":
+
+        def _bimodal(rng: np.random.Generator, size: int) -> np.ndarray:
+            sign = np.where(rng.random(size) < 0.5, -1.0, 1.0)
+            return (sign + 0.5 * rng.standard_normal(size)) / np.sqrt(1.25)
+
+        return _bimodal
+    raise ValueError(f"unknown ability shape {shape!r}; known: {ABILITY_SHAPES}")
+
+
+def mask_mnar(
+    Y: np.ndarray,
+    theta: np.ndarray,
+    b: np.ndarray,
+    rate: float,
+    rng: np.random.Generator,
+    strength: float = 1.0,
+) -> np.ndarray:
+    """Hide cells not at random: a model skips harder items (for it) more often.
+
+    Cell ``(i, j)`` is set to NaN with probability
+    ``sigmoid(strength * (b_j - theta_i) + c)``, where ``c`` is found by
+    bisection so that the mean probability over the matrix is ``rate``
+    (``theta``: the true abilities, ``b``: the true difficulties; ``c`` is
+    solved on a strided sub-grid of at most 1000 x 1000 sorted values, so the
+    realised rate is close to, not exactly, ``rate``). Modifies ``Y`` in place
+    and returns it.
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"rate must be in [0, 1), got {rate}")
+    if rate == 0.0:
+        return Y
+    theta = np.asarray(theta, float)
+    b = np.asarray(b, float)
+    # solve for c on an evenly strided sub-grid of at most 1000 x 1000 cells (sorted values,
+    # so the sub-grid spans each distribution): cheap on 5000 x 10000, close to exact
+    ts = np.sort(theta)[np.linspace(0, theta.size - 1, min(theta.size, 1000)).astype(int)]
+    bs = np.sort(b)[np.linspace(0, b.size - 1, min(b.size, 1000)).astype(int)]
+    sub = strength * (bs[None, :] - ts[:, None])
+    lo, hi = -30.0, 30.0
+    for _ in range(50):  # the mean is increasing in c
+        c = 0.5 * (lo + hi)
+        if float(_sigmoid(sub + c).mean()) < rate:
+            lo = c
+        else:
+            hi = c
+    p_skip = _sigmoid(strength * (b[None, :] - theta[:, None]) + 0.5 * (lo + hi))
+    Y[rng.random(Y.shape) < p_skip] = np.nan
+    return Y
+
+
+def simulate_grid_2pl(
+    n_models: int,
+    n_items: int,
+    *,
+    sdlog: float = 0.4,
+    b_mean: float = 0.0,
+    b_sd: float = 1.1,
+    ability: str = "normal",
+    missing: str = "none",
+    rng: np.random.Generator | int = 0,
+) -> dict[str, Any]:
+    """Simulate one point of the IRT benchmark grid: 2PL responses with known truth.
+
+    ``a ~ lognormal(0, sdlog)``, ``b ~ N(b_mean, b_sd^2)``, ``theta`` from
+    :func:`ability_dist` (``ability``), then ``missing``: ``"none"``;
+    ``"mcar30"``, 30% of cells hidden completely at random; ``"mnar50"``, 50%
+    hidden not at random by :func:`mask_mnar` (skip probability rising with
+    ``b_j - theta_i``).
+
+    ``rng`` is a ``numpy.random.Generator`` (used as is; pass one seeded with
+    :func:`seed_from_label`) or an int seed. Draw order: a, b, theta,
+    responses, missingness.
+
+    Returns
+    -------
+    dict
+        As :func:`simulate_2pl` (``Y``, ``a``, ``b``, ``c``, ``d``,
+        ``theta``) plus ``missing_rate``, the realised fraction of NaN cells.
+    """
+    if missing not in MISSINGNESS:
+        raise ValueError(f"unknown missingness {missing!r}; known: {MISSINGNESS}")
+    if not sdlog >= 0:
+        raise ValueError(f"sdlog must be >= 0, got {sdlog}")
+    rng = np.random.default_rng(rng)  # a Generator is returned unchanged
+    sim = _simulate_unidim(
+        n_models,
+        n_items,
+        missing=0.30 if missing == "mcar30" else 0.0,
+        seed=rng,
+        a_dist=f"lognormal(0,{float(sdlog)!r})",
+        b_dist=f"normal({float(b_mean)!r},{float(b_sd)!r})",
+        c_dist=0.0,
+        slip_dist=0.0,
+        theta_dist=ability_dist(ability),
+    )
+    if missing == "mnar50":
+        mask_mnar(sim["Y"], sim["theta"], sim["b"], 0.50, rng)
+    sim["missing_rate"] = float(np.isnan(sim["Y"]).mean())
+    return sim
 
 
 def recovery(estimate: np.ndarray, truth: np.ndarray) -> dict[str, float]:

@@ -167,6 +167,12 @@ class IRT:
     loglik_, aic_, bic_, n_params_, converged_, n_iter_ : float, float, float, int, bool, int
         Marginal log-likelihood at the estimates, information criteria, number of
         free parameters, convergence.
+    newton_step_ : float
+        Largest Newton step the log-posterior's gradient asks for at the estimates, item
+        by item, in parameter units (EM; NaN for JMAP): near 0 at a stationary point.
+    convergence_note_ : str
+        Why the fit did not converge, or why its stationarity is in doubt (a Newton step
+        above 1e-3); empty otherwise.
     selection_ : polars.DataFrame or None
         For ``model="auto"``: held-out log-loss of every candidate, the standard
         error of its paired difference from the best, and which was chosen (the
@@ -397,6 +403,8 @@ class IRT:
         self.bic_ = -2 * res.loglik + self.n_params_ * math.log(len(models))
         self.converged_ = res.converged
         self.n_iter_ = res.n_iter
+        self.newton_step_ = res.step_max
+        self.convergence_note_ = res.note
         self.fit_seconds_ = res.seconds
 
     # -- using a fit -----------------------------------------------------------

@@ -33,6 +33,7 @@ from metabench.irt.estimate import (
     ItemParams,
     Priors,
     _e_step,
+    _gradient,
     _prepare,
     auto_quadrature,
     em_fit,
@@ -652,3 +653,48 @@ def test_auto_precision_on_a_large_matrix_converges_to_the_float64_answer(seed):
     assert np.max(np.abs(auto.params.vector() - ref.params.vector())) < 1e-3
     # recovery, not scale: the scale under em_fit's default priors is a matter of its own
     assert np.corrcoef(a, auto.params.slopes.ravel())[0, 1] > 0.95
+
+
+def test_gradient_of_the_log_posterior_equals_finite_differences_of_the_marginal_loglik():
+    # Reference: central differences (h = 1e-5) of the marginal log-likelihood by scipy quad
+    # (brute_force_marginal_loglik), at a point away from the optimum so that the gradient is not ~0.
+    _, _, _, y, _ = simulate_2pl(40, 6, seed=11)
+    spec = model_spec("2pl")
+    res = em_fit(y, spec, priors=Priors.none())
+    p = res.params.copy()
+    p.slopes = p.slopes * 1.1
+    p.intercepts = p.intercepts + 0.2
+    be = get_backend("numpy")
+    data = _prepare(y, be)
+    # 161 nodes centred (twice) on the posteriors at p: the quadrature is then exact to ~1e-8
+    xq, lwq = gauss_hermite(161, 1)
+    post = _e_step(data, p, res.mean, res.chol, xq, lwq, be, spec)
+    post = _e_step(data, p, post.mean, post.chol, xq, lwq, be, spec)
+    G, _ = _gradient(data, p, post.mean, post.chol, xq, lwq, be, spec, Priors.none())
+
+    def ll(slopes, intercepts):
+        return brute_force_marginal_loglik(y, slopes, -intercepts / slopes).sum()
+
+    h = 1e-5
+    a0, d0 = p.slopes[:, 0].copy(), p.intercepts.copy()
+    for j in range(6):
+        e = np.zeros(6)
+        e[j] = h
+        fd_a = (ll(a0 + e, d0) - ll(a0 - e, d0)) / (2 * h)
+        fd_d = (ll(a0, d0 + e) - ll(a0, d0 - e)) / (2 * h)
+        assert G[j, 0] == pytest.approx(fd_a, rel=1e-5, abs=1e-7)
+        assert G[j, 1] == pytest.approx(fd_d, rel=1e-5, abs=1e-7)
+
+
+def test_a_well_posed_fit_ends_at_a_stationary_point(sim_2pl):
+    # 1,000 x 200, default priors: the Newton step left at the estimates is far below the tolerance
+    fit = sim_2pl["fit"]
+    assert fit.converged and fit.step_max < 1e-3 and fit.note == ""
+
+
+def test_a_nearly_separable_fit_says_its_stationarity_is_in_doubt():
+    # 40 x 6 without priors: one slope runs to ~6 (the items nearly separate the models) and EM's
+    # stopping rule fires along a flat direction; the note says so rather than a silent "converged"
+    _, _, _, y, _ = simulate_2pl(40, 6, seed=11)
+    res = em_fit(y, model_spec("2pl"), priors=Priors.none())
+    assert res.step_max > 1e-3 and "Newton step" in res.note
