@@ -547,9 +547,11 @@ def _prior_terms(p: ItemParams, priors: Priors, spec: ModelSpec) -> tuple[np.nda
     return g, prec, val
 
 
-def _m_step(
-    data: _Data, p: ItemParams, points: Any, weights: Any, priors: Priors, be: Backend, spec: ModelSpec, max_step: float
-) -> tuple[ItemParams, float]:
+def _newton(
+    data: _Data, p: ItemParams, points: Any, weights: Any, priors: Priors, be: Backend, spec: ModelSpec
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient (J, K_free) of the expected complete-data log-posterior in the free item parameters,
+    and the Newton step it asks for, item by item through the expected information."""
     grad, info = _item_scores(data, p, points, weights, be, spec)
     pg, prec, _ = _prior_terms(p, priors, spec)
     free = _free_index(spec)
@@ -557,9 +559,17 @@ def _m_step(
     I = info[np.ix_(np.arange(p.n_items), free, free)] + np.einsum("jk,kl->jkl", prec[:, free], np.eye(len(free)))
     I = I + 1e-8 * np.eye(len(free))
     try:
-        delta = np.linalg.solve(I, G[..., None])[..., 0]
+        step = np.linalg.solve(I, G[..., None])[..., 0]
     except np.linalg.LinAlgError:
-        delta = G / np.maximum(np.einsum("jkk->jk", I), 1e-8)
+        step = G / np.maximum(np.einsum("jkk->jk", I), 1e-8)
+    return G, step
+
+
+def _m_step(
+    data: _Data, p: ItemParams, points: Any, weights: Any, priors: Priors, be: Backend, spec: ModelSpec, max_step: float
+) -> tuple[ItemParams, float]:
+    free = _free_index(spec)
+    _, delta = _newton(data, p, points, weights, priors, be, spec)
     delta = np.clip(delta, -max_step, max_step)
     full = np.zeros((p.n_items, spec.n_dims + 3))
     full[:, free] = delta
@@ -846,19 +856,7 @@ def _gradient(
     expected information, item by item) puts it in parameter units.
     """
     post = _e_step(data, p, mean, chol, x, lw, be, spec)
-    grad, info = _item_scores(data, p, post.nodes, post.weights, be, spec)
-    pg, prec, _ = _prior_terms(p, priors, spec)
-    free = _free_index(spec)
-    G = (grad + pg)[:, free]
-    if not G.size:
-        return G, G
-    I = info[np.ix_(np.arange(p.n_items), free, free)] + np.einsum("jk,kl->jkl", prec[:, free], np.eye(len(free)))
-    I = I + 1e-8 * np.eye(len(free))
-    try:
-        step = np.linalg.solve(I, G[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        step = G / np.maximum(np.einsum("jkk->jk", I), 1e-8)
-    return G, step
+    return _newton(data, p, post.nodes, post.weights, priors, be, spec)
 
 
 def _stationarity(

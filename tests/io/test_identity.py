@@ -29,6 +29,7 @@ def part(
     scores=(1.0, 0.0),
     seeds=None,
     texts=None,
+    prompts=False,
     path=None,
 ):
     ident = RunIdentity(
@@ -50,7 +51,7 @@ def part(
     }
     if seeds is not None:
         frame["seed"] = list(seeds)
-    keys = item_key_table(harness, task, list(items), list(texts)) if texts is not None else None
+    keys = item_key_table(harness, task, list(items), list(texts), prompts=prompts) if texts is not None else None
     return Runs(
         frame,
         sources=[SourceFile(path or ident.run, harness, rows=len(items), run=ident)],
@@ -267,12 +268,13 @@ VIGNETTES = [
 def test_a_prompt_wrapping_the_question_is_matched_to_it(wrap):
     lm = part(harness="lm_eval", items=[str(k) for k in range(12)], scores=[1.0] * 12, texts=VIGNETTES)
     prompts = [wrap(q) for q in VIGNETTES]
-    le = part(harness="lighteval", model="b", items=[f"q{k}" for k in range(12)], scores=[0.0] * 12)
-    le = Runs(
-        le.frame,
-        sources=le.sources,
-        item_keys=item_key_table("lighteval", "t", [f"q{k}" for k in range(12)], prompts, prompts=True),
-        _checked=True,
+    le = part(
+        harness="lighteval",
+        model="b",
+        items=[f"q{k}" for k in range(12)],
+        scores=[0.0] * 12,
+        texts=prompts,
+        prompts=True,
     )
     frame = combined(align_sources([lm, le], order=("lm_eval", "lighteval")).parts)
     got = dict(frame.filter(pl.col("model") == "b").select("item", "score").rows())
@@ -283,25 +285,20 @@ def test_shared_sentences_alone_do_not_match():
     # the vignettes share their last sentence: a prompt holding only that sentence matches none of them
     lm = part(harness="lm_eval", items=[str(k) for k in range(12)], scores=[1.0] * 12, texts=VIGNETTES)
     odd = "Context first.\nWhich of the following is the most likely diagnosis?"
-    x = part(harness="inspect_ai", model="b", items=["z"], scores=[0.0])
-    x = Runs(
-        x.frame,
-        sources=x.sources,
-        item_keys=item_key_table("inspect_ai", "t", ["z"], [odd], prompts=True),
-        _checked=True,
-    )
+    x = part(harness="inspect_ai", model="b", items=["z"], scores=[0.0], texts=[odd], prompts=True)
     res = align_sources([lm, x], order=("lm_eval", "inspect_ai"))
     assert sorted(combined(res.parts)["benchmark"].unique().to_list()) == ["t", "t [inspect_ai]"]
 
 
 def test_raw_questions_match_a_reference_that_logs_prompts():
     prompts = [f"Answer as a doctor would.\n{q}\nAnswer:" for q in VIGNETTES]
-    le = part(harness="lighteval", model="b", items=[f"q{k}" for k in range(12)], scores=[0.0] * 12)
-    le = Runs(
-        le.frame,
-        sources=le.sources,
-        item_keys=item_key_table("lighteval", "t", [f"q{k}" for k in range(12)], prompts, prompts=True),
-        _checked=True,
+    le = part(
+        harness="lighteval",
+        model="b",
+        items=[f"q{k}" for k in range(12)],
+        scores=[0.0] * 12,
+        texts=prompts,
+        prompts=True,
     )
     lm = part(harness="lm_eval", items=[str(k) for k in range(6)], scores=[1.0] * 6, texts=VIGNETTES[:6])
     frame = combined(align_sources([lm, le], order=("lm_eval", "lighteval")).parts)  # lighteval has more items
