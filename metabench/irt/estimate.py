@@ -433,7 +433,7 @@ def _free_index(spec: ModelSpec) -> np.ndarray:
 
 def _item_scores(
     data: _Data, p: ItemParams, points: Any, weights: Any, be: Backend, spec: ModelSpec
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Gradient (J, K) and Fisher information (J, K, K) of the expected complete-data log-likelihood.
 
     ``points`` (N, Q, D) are ability nodes and ``weights`` (N, Q) their posterior
@@ -450,6 +450,8 @@ def _item_scores(
     info = np.zeros((data.j, k, k))
     step = _chunk(n * q, data.j)
     plain = p.guess_logit is None and p.slip_logit is None
+    # models with asymptotes: each item's expected complete-data log-likelihood too (the M-step's line search)
+    value = None if plain else np.zeros(data.j)
     if plain:
         # σ'(z) = P(1 − P) cancels the 1/(P(1 − P)) of the score: the gradient is Σ π m (y − P) x and the
         # information Σ π m P(1 − P) x xᵀ, so weighting the features by π once avoids an (N, Q, J) weight array.
@@ -482,6 +484,7 @@ def _item_scores(
         h = (hi - lo) * s * (1 - s)  # dP/dz
         wr = W * (Y - P) / pq
         wv = W / pq
+        value[sl] = be.to_numpy(be.sum(W * (Y * be.log(P) + (1 - Y) * be.log(1 - P)), axis=(0, 1)))
 
         def flat2(a: Any) -> Any:
             return a.reshape(n * q, jc)
@@ -513,7 +516,7 @@ def _item_scores(
                 I[:, dk + 1, dk] = cu
         grad[sl] = G
         info[sl] = I
-    return grad, info
+    return grad, info, value
 
 
 def _prior_terms(p: ItemParams, priors: Priors, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, float]:
@@ -565,10 +568,11 @@ def _prior_terms(p: ItemParams, priors: Priors, spec: ModelSpec) -> tuple[np.nda
 
 def _newton(
     data: _Data, p: ItemParams, points: Any, weights: Any, priors: Priors, be: Backend, spec: ModelSpec
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Gradient (J, K_free) of the expected complete-data log-posterior in the free item parameters,
-    and the Newton step it asks for, item by item through the expected information."""
-    grad, info = _item_scores(data, p, points, weights, be, spec)
+    the Newton step it asks for, item by item through the expected information, and (models with
+    asymptotes) each item's expected complete-data log-posterior."""
+    grad, info, value = _item_scores(data, p, points, weights, be, spec)
     pg, prec, _ = _prior_terms(p, priors, spec)
     free = _free_index(spec)
     G = (grad + pg)[:, free]
@@ -578,20 +582,14 @@ def _newton(
         step = np.linalg.solve(I, G[..., None])[..., 0]
     except np.linalg.LinAlgError:
         step = G / np.maximum(np.einsum("jkk->jk", I), 1e-8)
-    return G, step
+    if value is not None:
+        value = value + _prior_item_values(pg, prec)
+    return G, step, value
 
 
-def _m_step(
-    data: _Data, p: ItemParams, points: Any, weights: Any, priors: Priors, be: Backend, spec: ModelSpec, max_step: float
-) -> tuple[ItemParams, float]:
+def _apply_step(p: ItemParams, delta: np.ndarray, spec: ModelSpec) -> ItemParams:
+    """``p`` moved by ``delta`` (J, K_free) in the free parameters."""
     free = _free_index(spec)
-    _, delta = _newton(data, p, points, weights, priors, be, spec)
-    # shorten each item's step as a whole: clipping its components one by one would turn it off the
-    # direction Newton asks for, which on the ridges of the 3PL (slope, intercept and asymptote
-    # trading off on a hard item) makes EM zigzag instead of moving along the ridge
-    if delta.size:
-        biggest = np.max(np.abs(delta), axis=1, keepdims=True)
-        delta = delta * np.minimum(1.0, max_step / np.maximum(biggest, 1e-300))
     full = np.zeros((p.n_items, spec.n_dims + 3))
     full[:, free] = delta
     new = p.copy()
@@ -603,6 +601,82 @@ def _m_step(
         new.guess_logit = new.guess_logit + full[:, dims + 1]
     if spec.slipping:
         new.slip_logit = new.slip_logit + full[:, dims + 2]
+    return new
+
+
+def _take_items(p: ItemParams, idx: np.ndarray) -> ItemParams:
+    return ItemParams(
+        p.slopes[idx],
+        p.intercepts[idx],
+        None if p.guess_logit is None else p.guess_logit[idx],
+        None if p.slip_logit is None else p.slip_logit[idx],
+        p.latent_sd,
+    )
+
+
+def _item_objective(
+    data: _Data, p: ItemParams, points: Any, weights: Any, priors: Priors, be: Backend, spec: ModelSpec, idx: np.ndarray
+) -> np.ndarray:
+    """Expected complete-data log-posterior of each item in ``idx`` (its own terms only), for the M-step's line search."""
+    n, q, dims = points.shape
+    sub = _take_items(p, idx)
+    y, m = data.y[:, idx], data.m[:, idx]
+    flat = points.reshape(n * q, dims)
+    out = np.zeros(len(idx))
+    step = _chunk(n * q, len(idx))
+    for start in range(0, len(idx), step):
+        sl = slice(start, min(len(idx), start + step))
+        jc = sl.stop - sl.start
+        _, s, c, u = _probabilities(flat, sub, sl, be, spec)
+        lo = 0.0 if c is None else c
+        hi = 1.0 if u is None else u
+        P = be.clip(lo + (hi - lo) * s, _EPS, 1 - _EPS).reshape(n, q, jc)
+        W = weights[:, :, None] * m[:, sl][:, None, :]
+        Y = y[:, sl][:, None, :]
+        out[sl] = be.to_numpy(be.sum(W * (Y * be.log(P) + (1 - Y) * be.log(1 - P)), axis=(0, 1)))
+    g, prec, _ = _prior_terms(sub, priors, spec)
+    return out + _prior_item_values(g, prec)
+
+
+def _prior_item_values(g: np.ndarray, prec: np.ndarray) -> np.ndarray:
+    """Each item's own log prior (up to constants) from its gradient and precision: -g²/(2·precision)
+    per parameter, exact for normal priors."""
+    safe = np.where(prec > 0, prec, 1.0)
+    return np.where(prec > 0, -0.5 * g * g / safe, 0.0).sum(axis=1)
+
+
+M_STEP_HALVINGS = 6
+"""Largest number of times an item's M-step is halved (models with asymptotes) before it is left unchanged."""
+
+
+def _m_step(
+    data: _Data, p: ItemParams, points: Any, weights: Any, priors: Priors, be: Backend, spec: ModelSpec, max_step: float
+) -> tuple[ItemParams, float]:
+    _, delta, before = _newton(data, p, points, weights, priors, be, spec)
+    # shorten each item's step as a whole: clipping its components one by one would turn it off the
+    # direction Newton asks for, which on the ridges of the 3PL (slope, intercept and asymptote
+    # trading off on a hard item) makes EM zigzag instead of moving along the ridge
+    if delta.size:
+        biggest = np.max(np.abs(delta), axis=1, keepdims=True)
+        delta = delta * np.minimum(1.0, max_step / np.maximum(biggest, 1e-300))
+    new = _apply_step(p, delta, spec)
+    if (spec.guessing or spec.slipping) and delta.size:
+        # With asymptotes an item's expected log-posterior is not concave, and a full Fisher-scoring step
+        # can overshoot along the ridge where slope, difficulty and asymptote trade off: EM then swings
+        # between two sides of it for hundreds of iterations. Halve the step of every item it does not
+        # improve (a line search per item; the 2PL's is concave and needs none).
+        todo = np.arange(p.n_items)
+        for _ in range(M_STEP_HALVINGS + 1):
+            after = _item_objective(data, new, points, weights, priors, be, spec, todo)
+            worse = after < before[todo] - 1e-12 * np.abs(before[todo])
+            todo = todo[worse]
+            if not todo.size:
+                break
+            delta[todo] *= 0.5
+            new = _apply_step(p, delta, spec)
+        if todo.size:
+            delta[todo] = 0.0
+            new = _apply_step(p, delta, spec)
     return new, float(np.max(np.abs(delta))) if delta.size else 0.0
 
 
@@ -888,7 +962,8 @@ def _gradient(
     expected information, item by item) puts it in parameter units.
     """
     post = _e_step(data, p, mean, chol, x, lw, be, spec)
-    return _newton(data, p, post.nodes, post.weights, priors, be, spec)
+    G, step, _ = _newton(data, p, post.nodes, post.weights, priors, be, spec)
+    return G, step
 
 
 def _stationarity(

@@ -509,6 +509,26 @@ def test_auto_is_deterministic_with_the_same_seed():
     assert not one.selection_["heldout_logloss"].equals(three.selection_["heldout_logloss"])
 
 
+def test_auto_choice_is_the_same_when_rows_or_columns_are_permuted():
+    # the held-out cells are keyed by (model, item) labels and every fit is equivariant under permutations,
+    # so shuffling rows and columns changes neither the held-out losses nor the choice
+    _, _, _, _, y = simulate(120, 30, seed=4)
+    models = [f"model-{i}" for i in range(y.shape[0])]
+    items = [f"item-{j}" for j in range(y.shape[1])]
+    kw = {"model": "auto", "candidates": ("1pl", "2pl", "3pl"), "seed": 3}
+    ref = IRT(**kw).fit(ResponseMatrix.from_array(y, models=models, items=items))
+    rng = np.random.default_rng(9)
+    for rows, cols in ((rng.permutation(120), np.arange(30)), (np.arange(120), rng.permutation(30)), (rng.permutation(120), rng.permutation(30))):
+        shuffled = ResponseMatrix.from_array(y[np.ix_(rows, cols)], models=[models[i] for i in rows], items=[items[j] for j in cols])
+        m = IRT(**kw).fit(shuffled)
+        assert m.model_ == ref.model_
+        assert m.selection_["model"].to_list() == ref.selection_["model"].to_list()
+        np.testing.assert_allclose(m.selection_["heldout_logloss"].to_numpy(), ref.selection_["heldout_logloss"].to_numpy(), rtol=1e-6)
+        # and the final fit is the same, item for item
+        order = np.argsort(cols)
+        np.testing.assert_allclose(m.difficulty_[order], ref.difficulty_, rtol=1e-5, atol=1e-6)
+
+
 def test_auto_on_partial_credit_uses_the_continuous_model():
     rng = np.random.default_rng(0)
     _, _, _, p, _ = simulate(100, 10, seed=1)
