@@ -138,7 +138,15 @@ def _logloss(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def prediction_table(name: str, Y: np.ndarray, peers: list[str], timeout: float, python: str, seed: int = 0) -> None:
+def prediction_table(
+    name: str,
+    Y: np.ndarray,
+    peers: list[str],
+    timeout: float,
+    python: str,
+    seed: int = 0,
+    fits: list[tuple[str, dict]] | None = None,
+) -> None:
     from metabench.irt import IRT
     from metabench.irt.estimate import ItemParams
     from metabench.irt.models import model_spec
@@ -161,14 +169,17 @@ def prediction_table(name: str, Y: np.ndarray, peers: list[str], timeout: float,
     print("|---|---|---|---|---|")
     rows = []
     auto = {"model": "auto", "candidates": AUTO_BENCH}
-    for label, kwargs in [("metabench 2pl", {"model": "2pl"}), ("metabench auto", auto)]:
+    fits = fits or [("metabench 2pl", {"model": "2pl"}), ("metabench auto", auto)]
+    for label, kwargs in fits:
         t = time.perf_counter()
         m = IRT(**kwargs).fit(train)
         dt = time.perf_counter() - t
         loss = _logloss(m.predict_proba(train)[hidden], truth)
         note = f"chose {m.model_}" if kwargs["model"] == "auto" else ""
+        if kwargs["model"] != "auto":
+            note = f"{m.n_iter_} iterations" + ("" if m.converged_ else f", **not converged** (Newton step {m.newton_step_:.2g})")
         rows.append((label, loss, dt, note))
-    base = rows[0][1]
+    base = next((r[1] for r in rows if r[0] == "metabench 2pl"), rows[0][1])
     for peer in peers:
         res = fit_peer(peer, train, model="2pl", timeout=timeout, python=python)
         if res.get("error") is not None or res.get("a") is None:
@@ -184,6 +195,26 @@ def prediction_table(name: str, Y: np.ndarray, peers: list[str], timeout: float,
         secs = f"{dt:.1f}" if np.isfinite(dt) else "—"
         print(f"| {label} | {loss:.4f} | {rel} | {secs} | {note} |", flush=True)
     print()
+
+
+def openllm_table(folder: Path, peers: list[str] | None, timeout: float, python: str) -> None:
+    """Held-out log-loss (10% of cells hidden) on real Open LLM Leaderboard responses: 1PL, 2PL, 3PL and
+    auto (default candidates) against theta-irt's 2PL, with fit times, one table per benchmark."""
+    import polars as pl
+
+    peers = ["theta-irt"] if peers is None else peers
+    if peers and not (os.environ.get("METABENCH_PEERS_PYTHON") or python != sys.executable):
+        peers = []
+    os.environ.setdefault("METABENCH_PEER_WARM", "1")
+    fits = [(f"metabench {m}", {"model": m}) for m in ("1pl", "2pl", "3pl")] + [("metabench auto", {"model": "auto"})]
+    for bench in ("truthfulqa", "winogrande"):
+        path = folder / f"{bench}_runs.parquet"
+        if not path.exists():
+            print(f"({path} not found: skipped)\n")
+            continue
+        wide = pl.read_parquet(path).pivot(on="item", index="model", values="score").sort("model")
+        Y = wide.drop("model").to_numpy().astype(float)
+        prediction_table(f"Open LLM Leaderboard {bench} (real)", Y, peers, timeout, python, fits=fits)
 
 
 # ---------------------------------------------------------------------------
@@ -399,6 +430,16 @@ def main() -> None:
     ap.add_argument("--skip-prediction", action="store_true")
     ap.add_argument("--skip-mmlu", action="store_true", help="skip the MMLU-Pro prediction comparison")
     ap.add_argument(
+        "--openllm",
+        nargs="?",
+        const=str(ROOT.parent / "shared" / "data" / "openllm"),
+        default=None,
+        metavar="DIR",
+        help="instead of parts 1 and 2: held-out log-loss of 1PL, 2PL, 3PL and auto against theta-irt's 2PL on the "
+        "Open LLM Leaderboard responses in DIR (truthfulqa_runs.parquet, winogrande_runs.parquet; CC BY-NC-SA 4.0, "
+        "see that folder's README); default DIR: ../shared/data/openllm beside the repository",
+    )
+    ap.add_argument(
         "--structures",
         nargs="+",
         default=["full", "simple"],
@@ -449,6 +490,9 @@ def main() -> None:
         results = grid_table(pts, peers, args.peer_timeout, python)
         if args.grid_json:
             Path(args.grid_json).write_text(json.dumps(results, indent=1, default=float))
+        return
+    if args.openllm:
+        openllm_table(Path(args.openllm), args.peers, args.peer_timeout, python)
         return
     peers = list(PEERS) if args.peers is None else args.peers
     peers = peers if os.environ.get("METABENCH_PEERS_PYTHON") or python != sys.executable else []

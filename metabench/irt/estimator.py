@@ -166,13 +166,15 @@ class IRT:
         ((n,) or (n, D)).
     loglik_, aic_, bic_, n_params_, converged_, n_iter_ : float, float, float, int, bool, int
         Marginal log-likelihood at the estimates, information criteria, number of
-        free parameters, convergence.
+        free parameters, convergence. For EM, ``converged_`` means a verified stationary
+        point: the stopping rule met *and* a Newton step below
+        :data:`~metabench.irt.estimate.STATIONARY_STEP` (1e-3) left at the estimates.
     newton_step_ : float
         Largest Newton step the log-posterior's gradient asks for at the estimates, item
         by item, in parameter units (EM; NaN for JMAP): near 0 at a stationary point.
     convergence_note_ : str
-        Why the fit did not converge, or why its stationarity is in doubt (a Newton step
-        above 1e-3); empty otherwise.
+        Why the fit did not converge (``max_iter`` reached, with the Newton step left);
+        empty otherwise.
     selection_ : polars.DataFrame or None
         For ``model="auto"``: held-out log-loss of every candidate, the standard
         error of its paired difference from the best, and which was chosen (the

@@ -67,7 +67,8 @@ def _benchmark_section(name: str, slug: str, matrix: ResponseMatrix, ctx: Analys
     intro = (
         f"**{fit.model_}** fitted to {kept.n_models} systems × {kept.n_items} items "
         f"({kept.coverage:.0%} of cells observed) by marginal MAP (EM with adaptive quadrature): "
-        f"{fit.n_iter_} iterations, {'converged' if fit.converged_ else '**not converged**'}, "
+        f"{fit.n_iter_} iterations, "
+        f"{'converged' if fit.converged_ else '**not converged** (' + (fit.convergence_note_ or 'max_iter reached') + ')'}, "
         f"log-likelihood {fit.loglik_:,.1f}, AIC {fit.aic_:,.1f}, BIC {fit.bic_:,.1f}."
     )
     if not kept.is_binary():
