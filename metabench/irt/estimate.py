@@ -401,8 +401,15 @@ def _expand(
 
         k0 = math.sqrt(max(float(second[0, 0]), 1e-12))
         start = np.array([m_bar, math.log(k0)])
-        res = minimize(neg, start, jac=True, method="BFGS", options={"gtol": 1e-10 * n_models})
-        if np.all(np.isfinite(res.x)) and neg(res.x)[0] <= neg(start)[0]:
+        # bounded: far from the likelihood's choice the prior's terms can overflow, and the optimum is near it
+        bounds = [(m_bar - 3.0, m_bar + 3.0), (start[1] - 2.0, start[1] + 2.0)]
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                res = minimize(neg, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"gtol": 1e-10 * n_models, "ftol": 1e-15})
+            better = bool(np.all(np.isfinite(res.x)) and neg(res.x)[0] <= neg(start)[0])
+        except (OverflowError, FloatingPointError, ValueError):
+            better = False
+        if better:
             mu = np.array([float(res.x[0])])
             second = np.array([[math.exp(2 * float(res.x[1]))]])
     try:
