@@ -407,9 +407,9 @@ def _child_girth(Y: np.ndarray, model: str, meta: dict) -> dict:
 
 
 def _child_theta(Y: np.ndarray, model: str, meta: dict) -> dict:
-    import theta
-
     import os
+
+    import theta
 
     meta["prep_seconds"] = 0.0
     t0 = time.perf_counter()

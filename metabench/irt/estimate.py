@@ -71,6 +71,11 @@ class Priors:
         infinity.
     slope_level_sd : float
         Prior sd of log ā (relative slopes only).
+    relative_slope_sd : float, optional
+        With ``relative_slopes``: the relative penalty's own s, and the fixed N(``slope_mean``,
+        ``slope_sd``²) applies as well (the fixed prior holds slopes where a handful of models
+        separate most items; the relative one keeps single items in the items' range without
+        pulling the scale). None: the relative penalty alone, with s = ``slope_sd``.
     intercept_sd : float
         Prior sd of the intercept ``δ = -a·b`` (mean 0).
     guessing_mean, guessing_sd : float
@@ -83,6 +88,7 @@ class Priors:
     slope_sd: float | None = 1.5
     relative_slopes: bool = False
     slope_level_sd: float = 0.5
+    relative_slope_sd: float | None = None
     intercept_sd: float | None = 5.0
     guessing_mean: float = math.log(0.2 / 0.8)
     guessing_sd: float | None = 1.0
@@ -365,6 +371,14 @@ def _expand(
     mu = m.mean(axis=0)
     new = params.copy()
     if not spec.free_slope:
+        if dims == 1 and priors is not None:
+            # the shift that maximises -N (m̄ - μ)²/(2σ²) + log p(δ + μ): the prior on the intercepts is
+            # normal, so one Newton step from the likelihood's choice μ = m̄ is exact
+            trial = params.copy()
+            trial.intercepts = params.intercepts + params.slopes[:, 0] * mu[0]
+            g, prec, _ = _prior_terms(trial, priors, spec)
+            var = params.latent_sd**2
+            mu = mu + float(g[:, 1].sum()) / (m.shape[0] / var + float(prec[:, 1].sum()))
         new.intercepts = params.intercepts + params.slopes @ mu
         shift = be.asarray(mu)
         post2 = _Posterior(post.mean - shift, post.chol, post.weights, post.nodes - shift, post.loglik)
@@ -377,41 +391,52 @@ def _expand(
         # with m̄ the mean of the posterior means and S the posterior second moment about m̄. Taking μ = m̄
         # (the likelihood's choice) would ignore the prior on the intercepts, and the fixed point of the
         # expanded iteration would then not be a stationary point of the log-posterior.
-        from scipy.optimize import minimize
-
         n_models = m.shape[0]
         S = float(second[0, 0]) * n_models
         m_bar = float(mu[0])
 
         a0 = params.slopes[:, 0]
 
-        def neg(v: np.ndarray) -> tuple[float, np.ndarray]:
+        def neg(v: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
             shift, logk = float(v[0]), float(v[1])
             k = math.exp(logk)
-            trial = params.copy()
-            trial.intercepts = params.intercepts + a0 * shift
-            trial.slopes = params.slopes * k
-            g, _, lp = _prior_terms(trial, priors, spec)
+            trial = ItemParams(params.slopes * k, params.intercepts + a0 * shift, params.guess_logit, params.slip_logit, params.latent_sd)
+            g, prec, lp = _prior_terms(trial, priors, spec)
             spread = S + n_models * (m_bar - shift) ** 2
             value = n_models * logk + spread / (2 * k * k) - lp
             grad = np.array(
                 [-n_models * (m_bar - shift) / (k * k) - float(a0 @ g[:, 1]), n_models - spread / (k * k) - k * float(a0 @ g[:, 0])]
             )
-            return value, grad
+            # Gauss-Newton curvature (diagonal): the latent terms exactly, the priors through their precisions
+            a2 = a0 * a0
+            curv = np.array([n_models / (k * k) + float(a2 @ prec[:, 1]), 2.0 * spread / (k * k) + k * k * float(a2 @ prec[:, 0])])
+            return value, grad, curv
 
+        # a few safeguarded Newton steps from the likelihood's choice (the optimum is close to it)
         k0 = math.sqrt(max(float(second[0, 0]), 1e-12))
-        start = np.array([m_bar, math.log(k0)])
-        # bounded: far from the likelihood's choice the prior's terms can overflow, and the optimum is near it
-        bounds = [(m_bar - 3.0, m_bar + 3.0), (start[1] - 2.0, start[1] + 2.0)]
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
-                res = minimize(neg, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"gtol": 1e-10 * n_models, "ftol": 1e-15})
-            better = bool(np.all(np.isfinite(res.x)) and neg(res.x)[0] <= neg(start)[0])
-        except (OverflowError, FloatingPointError, ValueError):
-            better = False
+        v = np.array([m_bar, math.log(k0)])
+        better = False
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            val, grad, curv = neg(v)
+            for _ in range(4):
+                step = -grad / np.maximum(curv, 1e-12)
+                step = np.clip(step, -0.5, 0.5)
+                for _ in range(4):
+                    trial_v = v + step
+                    t_val, t_grad, t_curv = neg(trial_v)
+                    if np.isfinite(t_val) and t_val <= val:
+                        break
+                    step = step / 2
+                else:
+                    break
+                v, val, grad, curv = trial_v, t_val, t_grad, t_curv
+                better = True
+                if float(np.max(np.abs(step))) < 1e-10:
+                    break
+        res_x = v
         if better:
-            mu = np.array([float(res.x[0])])
-            second = np.array([[math.exp(2 * float(res.x[1]))]])
+            mu = np.array([float(res_x[0])])
+            second = np.array([[math.exp(2 * float(res_x[1]))]])
     try:
         L = np.linalg.cholesky(second)
     except np.linalg.LinAlgError:
@@ -534,14 +559,15 @@ def _prior_terms(p: ItemParams, priors: Priors, spec: ModelSpec) -> tuple[np.nda
     g = np.zeros((j, k))
     prec = np.zeros((j, k))
     val = 0.0
-    if spec.free_slope and priors.slope_sd is not None and dims == 1 and priors.relative_slopes:
+    rel_sd = priors.relative_slope_sd if priors.relative_slope_sd is not None else priors.slope_sd
+    if spec.free_slope and rel_sd is not None and dims == 1 and priors.relative_slopes:
         a = p.slopes[:, 0]
         mean = max(float(np.mean(a)), 0.1)
         diff = a - mean
         ss = float(np.sum(diff**2))
-        scale2 = priors.slope_sd**2 * mean**2
+        scale2 = rel_sd**2 * mean**2
         # exact gradient of Σ(a − ā)²/(2 s² ā²) with ā = mean(a): homogeneous of degree 0 in a
-        g[:, 0] = -diff / scale2 + ss / (priors.slope_sd**2 * mean**3 * j)
+        g[:, 0] = -diff / scale2 + ss / (rel_sd**2 * mean**3 * j)
         prec[:, 0] = 1.0 / scale2
         val += -0.5 * ss / scale2
         # one anchor for the level of the slopes, log ā ~ N(log slope_mean, slope_level_sd²): a single
@@ -550,11 +576,12 @@ def _prior_terms(p: ItemParams, priors: Priors, spec: ModelSpec) -> tuple[np.nda
         lvl = math.log(mean) - math.log(max(priors.slope_mean, 1e-3))
         g[:, 0] += -lvl / (priors.slope_level_sd**2 * mean * j)
         val += -0.5 * lvl**2 / priors.slope_level_sd**2
-    elif spec.free_slope and priors.slope_sd is not None:
+    if spec.free_slope and priors.slope_sd is not None and not (dims == 1 and priors.relative_slopes and priors.relative_slope_sd is None):
+        # the fixed prior; with relative slopes and a relative_slope_sd of their own, both apply
         mean = priors.slope_mean if dims == 1 else 0.0
         diff = p.slopes - mean
-        g[:, :dims] = -diff / priors.slope_sd**2
-        prec[:, :dims] = 1.0 / priors.slope_sd**2
+        g[:, :dims] += -diff / priors.slope_sd**2
+        prec[:, :dims] += 1.0 / priors.slope_sd**2
         val += float(-0.5 * np.sum(diff**2) / priors.slope_sd**2)
     if priors.intercept_sd is not None:
         g[:, dims] = -p.intercepts / priors.intercept_sd**2

@@ -31,7 +31,15 @@ def _seed(label: str) -> int:
     return int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "little") >> 1
 
 
-def _simulate(label: str, n: int = 600, j: int = 800, sdlog: float = 0.4, b_mean: float = 0.0, ability: str = "normal", mnar: float = 0.0):
+def _simulate(
+    label: str,
+    n: int = 600,
+    j: int = 800,
+    sdlog: float = 0.4,
+    b_mean: float = 0.0,
+    ability: str = "normal",
+    mnar: float = 0.0,
+):
     rng = np.random.default_rng(_seed(label))
     a = np.exp(rng.normal(0.0, sdlog, j))
     b = rng.normal(b_mean, 1.1, j)
