@@ -105,11 +105,10 @@ def test_irt_estimators_beat_random_mean_on_the_same_folds(sim, validation_60):
 
 
 def test_interval_coverage_over_held_out_models(validation_60):
-    # 150 held-out models per method: a binomial SE of 0.018 around 0.95 (99.5% quantile 0.996); folds share
-    # subsets, so allow 0.88-0.995 per method (measured: 0.947-0.980 with the default priors, 0.947-0.993 with
-    # relative slope priors) and hold the pooled coverage to 0.91-0.98
+    # 150 held-out models per method: a binomial SE of 0.018 around 0.95; folds share subsets, so allow 0.88-0.99
+    # (measured: 0.947-0.980)
     cov = validation_60.summary["coverage"].to_list()
-    assert all(0.88 <= c <= 0.995 for c in cov), cov
+    assert all(0.88 <= c <= 0.99 for c in cov), cov
     pooled = float(np.mean(cov))
     assert 0.91 <= pooled <= 0.98, pooled
     # intervals are not trivially wide: mean width well below the spread of the scores
