@@ -361,9 +361,11 @@ def _expand(
     With μ̂ the mean of the posterior means and Σ̂ = L̂L̂ᵀ the mean posterior second moment
     minus μ̂μ̂ᵀ, abilities become θ' = L̂⁻¹(θ − μ̂) and items a' = L̂ᵀa, δ' = δ + aᵀμ̂, which
     leaves every probability unchanged. The Rasch model keeps a = 1 and only moves the mean
-    (its latent spread is a parameter of its own). With one dimension and ``priors``, the scale
-    is the one that maximises the expected log-posterior including the slope prior, so the
-    step keeps increasing the objective the fit maximises.
+    (its latent spread is a parameter of its own). With one dimension and ``priors``, the location
+    (and, for free slopes, the scale) are the ones that maximise the expected log-posterior
+    including the item priors, so the expanded iteration's fixed point is a stationary point of the
+    objective the fit maximises; with several dimensions they are the likelihood's choice, and EM
+    finishes without expansion when that leaves a Newton step above :data:`STATIONARY_STEP`.
     """
     m = be.to_numpy(post.mean)
     c = be.to_numpy(post.chol)
@@ -433,10 +435,9 @@ def _expand(
                 better = True
                 if float(np.max(np.abs(step))) < 1e-10:
                     break
-        res_x = v
         if better:
-            mu = np.array([float(res_x[0])])
-            second = np.array([[math.exp(2 * float(res_x[1]))]])
+            mu = np.array([float(v[0])])
+            second = np.array([[math.exp(2 * float(v[1]))]])
     try:
         L = np.linalg.cholesky(second)
     except np.linalg.LinAlgError:
@@ -653,8 +654,12 @@ def _item_objective(
 ) -> np.ndarray:
     """Expected complete-data log-posterior of each item in ``idx`` (its own terms only), for the M-step's line search."""
     n, q, dims = points.shape
-    sub = _take_items(p, idx)
-    y, m = data.y[:, idx], data.m[:, idx]
+    if len(idx) == data.j:
+        # every item (the line search's first pass): no copy of the response matrix
+        sub, y, m = p, data.y, data.m
+    else:
+        sub = _take_items(p, idx)
+        y, m = data.y[:, idx], data.m[:, idx]
     flat = points.reshape(n * q, dims)
     out = np.zeros(len(idx))
     step = _chunk(n * q, len(idx))
@@ -674,7 +679,8 @@ def _item_objective(
 
 def _prior_item_values(g: np.ndarray, prec: np.ndarray) -> np.ndarray:
     """Each item's own log prior (up to constants) from its gradient and precision: -g²/(2·precision)
-    per parameter, exact for normal priors."""
+    per parameter, exact for normal priors with fixed means (for relative slopes, whose centre moves
+    with every slope, a per-item approximation, enough for the M-step's line search)."""
     safe = np.where(prec > 0, prec, 1.0)
     return np.where(prec > 0, -0.5 * g * g / safe, 0.0).sum(axis=1)
 
